@@ -1,0 +1,144 @@
+//! Parsing: full and incremental, from a rope (chunk by chunk) or from a byte slice.
+//!
+//! Each thread keeps one `Parser` per language (parsing takes `&mut Parser`, and building a
+//! parser per call would throw away its allocations). Every parse runs under a deadline
+//! enforced by tree-sitter's progress callback, so a pathological or generated file yields
+//! `None` instead of stalling a worker. This module does not own trees or documents: callers
+//! keep the previous tree, edit it with [`apply_edit`] and hand it back.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{InputEdit, ParseOptions, ParseState, Parser, Point, Tree};
+
+use crate::Lang;
+
+/// Budget for parsing a file from disk (`parse_bytes`): those are indexed in bulk, and a file
+/// that takes longer than this is almost certainly generated.
+const BYTES_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Budget for parsing an open document (`parse_rope`). Larger, because the user is looking at
+/// that file and a slow tree is better than none; a full parse of a 100k-line file takes well
+/// under a second in release builds.
+const ROPE_DEADLINE: Duration = Duration::from_secs(10);
+
+thread_local! {
+    static PARSERS: RefCell<HashMap<Lang, Parser>> = RefCell::new(HashMap::new());
+}
+
+/// Parses a rope without copying it: tree-sitter pulls the text chunk by chunk.
+///
+/// `old` must be the previous tree of the same document with every edit since then applied
+/// through [`apply_edit`]; tree-sitter then reuses the unchanged subtrees. Returns `None` only
+/// when the parse ran past its deadline or the grammar failed to load.
+pub fn parse_rope(lang: Lang, rope: &text::Rope, old: Option<&Tree>) -> Option<Tree> {
+    let len = rope.len_bytes();
+    let mut read = |byte: usize, _: Point| -> &[u8] {
+        if byte >= len {
+            return &[];
+        }
+        let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
+        chunk.as_bytes().get(byte - chunk_start..).unwrap_or_default()
+    };
+    with_parser(lang, ROPE_DEADLINE, |parser, options| {
+        parser.parse_with_options(&mut read, old, Some(options))
+    })
+}
+
+/// Parses a contiguous buffer from scratch (files read from disk for the index).
+pub fn parse_bytes(lang: Lang, src: &[u8]) -> Option<Tree> {
+    let len = src.len();
+    let mut read = |byte: usize, _: Point| -> &[u8] {
+        if byte >= len {
+            return &[];
+        }
+        &src[byte..]
+    };
+    with_parser(lang, BYTES_DEADLINE, |parser, options| {
+        parser.parse_with_options(&mut read, None, Some(options))
+    })
+}
+
+/// Tells `tree` about an edit of its text, so the next `parse_rope(.., Some(tree))` can reuse
+/// what did not change. Apply every edit, in order, before re-parsing.
+pub fn apply_edit(tree: &mut Tree, edit: &text::TextEdit) {
+    tree.edit(&input_edit(edit));
+}
+
+pub(crate) fn input_edit(edit: &text::TextEdit) -> InputEdit {
+    let point = |p: text::Point| Point { row: p.row, column: p.column };
+    InputEdit {
+        start_byte: edit.start_byte,
+        old_end_byte: edit.old_end_byte,
+        new_end_byte: edit.new_end_byte,
+        start_position: point(edit.start_point),
+        old_end_position: point(edit.old_end_point),
+        new_end_position: point(edit.new_end_point),
+    }
+}
+
+/// Runs `f` with this thread's parser for `lang` and a progress callback that gives up after
+/// `deadline`.
+fn with_parser(
+    lang: Lang,
+    deadline: Duration,
+    f: impl FnOnce(&mut Parser, ParseOptions<'_>) -> Option<Tree>,
+) -> Option<Tree> {
+    let started = Instant::now();
+    let mut timed_out = false;
+    let mut progress = |_: &ParseState| {
+        if started.elapsed() > deadline {
+            timed_out = true;
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = ParseOptions::new().progress_callback(&mut progress);
+    let tree = PARSERS.with(|cell| {
+        // The text callbacks never re-enter this module, so the borrow is always free; if it
+        // somehow is not, a throwaway parser is still correct, only slower.
+        let mut fresh = HashMap::new();
+        let mut guard = cell.try_borrow_mut();
+        let parsers = match guard.as_deref_mut() {
+            Ok(parsers) => parsers,
+            Err(_) => {
+                stdx::never!(true, "syntax parser table is already borrowed");
+                &mut fresh
+            }
+        };
+        let parser = match parsers.entry(lang) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(new_parser(lang)?),
+        };
+        let tree = f(parser, options);
+        if tree.is_none() {
+            // A cancelled parse leaves its state in the parser so that the next call could
+            // resume it; the next call is about different text, so drop that state.
+            parser.reset();
+        }
+        Some(tree)
+    })?;
+    if tree.is_none() {
+        tracing::warn!(
+            lang = lang.name(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            timed_out,
+            "parse gave up"
+        );
+    }
+    tree
+}
+
+pub(crate) fn new_parser(lang: Lang) -> Option<Parser> {
+    let mut parser = Parser::new();
+    match parser.set_language(&lang.language()) {
+        Ok(()) => Some(parser),
+        Err(err) => {
+            stdx::never!(true, "grammar for {} does not load: {}", lang.name(), err);
+            None
+        }
+    }
+}
