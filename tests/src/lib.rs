@@ -242,6 +242,10 @@ impl LspClient {
         uri
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The exit status if the server has exited.
     pub fn try_status(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -1,0 +1,67 @@
+; JavaScript symbols for the outline and the workspace index.
+; Conventions (see grammars/README.md): @definition.<kind> marks the whole definition, @name its
+; name. Variables are captured only at the top level of the program (also when exported), so
+; locals in callbacks never reach the outline. When two patterns capture the same name with the
+; same range, the earlier pattern wins: function-valued declarations come first.
+
+(class_declaration name: (_) @name) @definition.class
+(class body: (class_body) name: (identifier) @name) @definition.class
+
+(function_declaration name: (identifier) @name) @definition.function
+(generator_function_declaration name: (identifier) @name) @definition.function
+
+(method_definition name: (_) @name) @definition.method
+
+(field_definition
+  property: (_) @name
+  value: [(arrow_function) (function_expression)]) @definition.method
+(field_definition property: (_) @name) @definition.field
+
+; Top-level declarations: function values first, then const as constants, let/var as variables.
+(program
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]) @definition.function))
+(program
+  (variable_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]) @definition.function))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      (variable_declarator
+        name: (identifier) @name
+        value: [(arrow_function) (function_expression) (generator_function)]) @definition.function)))
+(program
+  (export_statement
+    declaration: (variable_declaration
+      (variable_declarator
+        name: (identifier) @name
+        value: [(arrow_function) (function_expression) (generator_function)]) @definition.function)))
+
+(program
+  (lexical_declaration
+    kind: "const"
+    (variable_declarator name: (identifier) @name) @definition.constant))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      kind: "const"
+      (variable_declarator name: (identifier) @name) @definition.constant)))
+
+(program
+  (lexical_declaration
+    (variable_declarator name: (identifier) @name) @definition.variable))
+(program
+  (variable_declaration
+    (variable_declarator name: (identifier) @name) @definition.variable))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      (variable_declarator name: (identifier) @name) @definition.variable)))
+(program
+  (export_statement
+    declaration: (variable_declaration
+      (variable_declarator name: (identifier) @name) @definition.variable)))

@@ -1,0 +1,82 @@
+; TypeScript symbols for the outline and the workspace index. The TSX grammar uses the same
+; file: grammars/queries/tsx/symbols.scm must stay byte-identical (a test checks it).
+; Conventions (see grammars/README.md): @definition.<kind> marks the whole definition, @name its
+; name. Variables are captured only at the top level of the program (also when exported), so
+; locals in callbacks never reach the outline. When two patterns capture the same name with the
+; same range, the earlier pattern wins: function-valued declarations come first.
+
+(class_declaration name: (_) @name) @definition.class
+(abstract_class_declaration name: (_) @name) @definition.class
+(class body: (class_body) name: (type_identifier) @name) @definition.class
+
+(interface_declaration name: (_) @name) @definition.interface
+(type_alias_declaration name: (_) @name) @definition.type_alias
+(enum_declaration name: (_) @name) @definition.enum
+(enum_body name: (property_identifier) @name @definition.enum_member)
+(enum_body (enum_assignment name: (_) @name) @definition.enum_member)
+
+(internal_module name: (_) @name) @definition.namespace
+(module name: (_) @name) @definition.module
+
+(function_declaration name: (identifier) @name) @definition.function
+(generator_function_declaration name: (identifier) @name) @definition.function
+(function_signature name: (identifier) @name) @definition.function
+
+(method_definition name: (_) @name) @definition.method
+(abstract_method_signature name: (_) @name) @definition.method
+(method_signature name: (_) @name) @definition.method
+(property_signature name: (_) @name) @definition.field
+
+(public_field_definition
+  name: (_) @name
+  value: [(arrow_function) (function_expression)]) @definition.method
+(public_field_definition name: (_) @name) @definition.field
+
+; Top-level declarations: function values first, then const as constants, let/var as variables.
+(program
+  (lexical_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]) @definition.function))
+(program
+  (variable_declaration
+    (variable_declarator
+      name: (identifier) @name
+      value: [(arrow_function) (function_expression) (generator_function)]) @definition.function))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      (variable_declarator
+        name: (identifier) @name
+        value: [(arrow_function) (function_expression) (generator_function)]) @definition.function)))
+(program
+  (export_statement
+    declaration: (variable_declaration
+      (variable_declarator
+        name: (identifier) @name
+        value: [(arrow_function) (function_expression) (generator_function)]) @definition.function)))
+
+(program
+  (lexical_declaration
+    kind: "const"
+    (variable_declarator name: (identifier) @name) @definition.constant))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      kind: "const"
+      (variable_declarator name: (identifier) @name) @definition.constant)))
+
+(program
+  (lexical_declaration
+    (variable_declarator name: (identifier) @name) @definition.variable))
+(program
+  (variable_declaration
+    (variable_declarator name: (identifier) @name) @definition.variable))
+(program
+  (export_statement
+    declaration: (lexical_declaration
+      (variable_declarator name: (identifier) @name) @definition.variable)))
+(program
+  (export_statement
+    declaration: (variable_declaration
+      (variable_declarator name: (identifier) @name) @definition.variable)))
