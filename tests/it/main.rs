@@ -6,6 +6,7 @@ mod context;
 mod index;
 mod lifecycle;
 mod sync;
+mod tidy;
 
 use serde_json::{json, Value};
 use tests::workspace::TempWorkspace;
