@@ -273,17 +273,10 @@ fn finish(lang: Lang, mut raws: Vec<Raw>) -> Vec<Symbol> {
     let parents = loop {
         let parents = nest(&raws);
         let before = raws.len();
-        let mut index = 0;
-        raws.retain(|raw| {
-            let parent = parents.get(index).copied().flatten().and_then(|p| raws_kind(&parents, p));
-            index += 1;
-            let _ = parent;
-            true
-        });
         let keep: Vec<bool> = (0..raws.len())
             .map(|i| {
-                let parent_kind = parents[i].map(|p| raws[p].kind);
-                !is_local(raws[i].kind, parent_kind)
+                let parent_kind = parents.get(i).copied().flatten().and_then(|p| raws.get(p)).map(|p| p.kind);
+                raws.get(i).is_none_or(|raw| !is_local(raw.kind, parent_kind))
             })
             .collect();
         let mut keep_iter = keep.iter();
@@ -314,10 +307,6 @@ fn finish(lang: Lang, mut raws: Vec<Raw>) -> Vec<Symbol> {
         });
     }
     symbols
-}
-
-fn raws_kind(_parents: &[Option<usize>], _p: usize) -> Option<SymbolKind> {
-    None
 }
 
 /// For each definition (sorted by start, widest first), the index of the innermost definition
