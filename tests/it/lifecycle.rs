@@ -32,9 +32,9 @@ MAX_JOBS = 4
     let uri = c.open(&ws.path("src/lib.rs"), "rust", "fn helper() {}\n\nmod inner {\n    pub fn deep() {}\n}\n");
     let syms = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}})).unwrap();
     expect![[r#"
-        12 "helper" @0:3
-        2 "inner" @2:4
-          12 "deep" @3:11
+        12 helper @0:3
+        2 inner @2:4
+          12 deep @3:11
     "#]]
     .assert_eq(&outline(&syms));
 
@@ -46,7 +46,7 @@ MAX_JOBS = 4
         ]}),
     );
     let syms = c.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}})).unwrap();
-    assert!(outline(&syms).starts_with("12 \"assist\" @0:3"), "{}", outline(&syms));
+    assert!(outline(&syms).starts_with("12 assist @0:3"), "{}", outline(&syms));
 
     // workspace/symbol: fuzzy over disk files, plus the open buffer's symbols once pushed.
     let hits = c.request("workspace/symbol", json!({"query": "Buildr"})).unwrap();

@@ -15,7 +15,8 @@ fn utf16_to_byte(text: &str, line: u32, col: u32) -> usize {
         if i as u32 == line {
             let mut units = 0;
             for (b, ch) in l.char_indices() {
-                if units >= col || ch == '\n' || ch == '\r' {
+                // A column inside a surrogate pair floors to the character, as the server does.
+                if units + ch.len_utf16() as u32 > col || ch == '\n' || ch == '\r' {
                     return offset + b;
                 }
                 units += ch.len_utf16() as u32;
