@@ -30,7 +30,7 @@ def workspace(tmp_path):
 
 
 @pytest_lsp.fixture(
-    params=["neovim", "visual_studio_code"],
+    params=["neovim@v0.11.0", "visual_studio_code"],
     config=ClientServerConfig(
         server_command=[BIN, "lsp"],
         server_env={"CODELOOP_LOG": "warn"},
@@ -38,10 +38,11 @@ def workspace(tmp_path):
 )
 async def client(request, lsp_client: LanguageClient, workspace, tmp_path_factory):
     os.environ["CODELOOP_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    lsp_client.progress_ends = []
+    lsp_client.registrations = []
 
-    @lsp_client.feature(T.WINDOW_WORK_DONE_PROGRESS_CREATE)
-    def create(params: T.WorkDoneProgressCreateParams):
+    @lsp_client.feature(T.CLIENT_REGISTER_CAPABILITY)
+    def register(params: T.RegistrationParams):
+        lsp_client.registrations.extend(params.registrations)
         return None
 
     caps = client_capabilities(request.param)

@@ -65,7 +65,32 @@ async def test_workspace_symbol_fuzzy(client: LanguageClient):
     assert hits[0].location.range.start.line == 1
 
 
+async def test_index_progress(client: LanguageClient):
+    await wait_for_symbol(client, "OrderService", "OrderService")
+    for _ in range(100):
+        reports = client.progress_reports.get("codeloop/index", [])
+        if any(isinstance(r, T.WorkDoneProgressEnd) for r in reports):
+            break
+        await asyncio.sleep(0.05)
+    assert isinstance(reports[0], T.WorkDoneProgressBegin)
+    assert reports[0].percentage == 0
+    assert isinstance(reports[-1], T.WorkDoneProgressEnd)
+    assert "2 files" in reports[-1].message
+
+
 async def test_unknown_method_and_server_still_answers(client: LanguageClient):
     with pytest.raises(JsonRpcMethodNotFound):
         await client.protocol.send_request_async("codeloop/doesNotExist", {})
     await wait_for_symbol(client, "place_order", "place_order")
+
+
+async def test_file_watchers_registered_when_supported(client: LanguageClient):
+    await wait_for_symbol(client, "OrderService", "OrderService")
+    caps = client.capabilities
+    dynamic = bool(caps.workspace and caps.workspace.did_change_watched_files and caps.workspace.did_change_watched_files.dynamic_registration)
+    for _ in range(40):
+        if client.registrations or not dynamic:
+            break
+        await asyncio.sleep(0.05)
+    methods = [r.method for r in client.registrations]
+    assert methods == (["workspace/didChangeWatchedFiles"] if dynamic else [])
