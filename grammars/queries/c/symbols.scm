@@ -30,6 +30,11 @@
     (pointer_declarator declarator: (field_identifier) @name)
     (array_declarator declarator: (field_identifier) @name)
   ]) @definition.field
+; Function-pointer fields: `int (*write)(void *);`.
+(field_declaration
+  declarator: (function_declarator
+    declarator: (parenthesized_declarator
+      (pointer_declarator declarator: (field_identifier) @name)))) @definition.field
 
 (type_definition declarator: (type_identifier) @name) @definition.type_alias
 (type_definition
@@ -41,16 +46,16 @@
   declarator: (init_declarator
     declarator: [
       (identifier) @name
-      (pointer_declarator declarator: (identifier) @name)
-      (array_declarator declarator: (identifier) @name)
+      (_ declarator: (identifier) @name)
+      (_ declarator: (_ declarator: (identifier) @name))
     ])
   (#eq? @_qualifier "const")) @definition.constant
 (declaration
   declarator: (init_declarator
     declarator: [
       (identifier) @name
-      (pointer_declarator declarator: (identifier) @name)
-      (array_declarator declarator: (identifier) @name)
+      (_ declarator: (identifier) @name)
+      (_ declarator: (_ declarator: (identifier) @name))
     ])) @definition.variable
 
 ; Macros, except include guards.

@@ -57,6 +57,11 @@
     (reference_declarator (field_identifier) @name)
     (array_declarator declarator: (field_identifier) @name)
   ]) @definition.field
+; Function-pointer fields: `int (*write)(void *);`.
+(field_declaration
+  declarator: (function_declarator
+    declarator: (parenthesized_declarator
+      (pointer_declarator declarator: (field_identifier) @name)))) @definition.field
 
 (type_definition declarator: (type_identifier) @name) @definition.type_alias
 (alias_declaration name: (type_identifier) @name) @definition.type_alias
@@ -67,18 +72,18 @@
   declarator: (init_declarator
     declarator: [
       (identifier) @name
-      (pointer_declarator declarator: (identifier) @name)
       (reference_declarator (identifier) @name)
-      (array_declarator declarator: (identifier) @name)
+      (_ declarator: (identifier) @name)
+      (_ declarator: (_ declarator: (identifier) @name))
     ])
   (#any-of? @_qualifier "const" "constexpr")) @definition.constant
 (declaration
   declarator: (init_declarator
     declarator: [
       (identifier) @name
-      (pointer_declarator declarator: (identifier) @name)
       (reference_declarator (identifier) @name)
-      (array_declarator declarator: (identifier) @name)
+      (_ declarator: (identifier) @name)
+      (_ declarator: (_ declarator: (identifier) @name))
     ])) @definition.variable
 
 ; Macros, except include guards.

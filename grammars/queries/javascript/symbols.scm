@@ -5,7 +5,7 @@
 ; same range, the earlier pattern wins: function-valued declarations come first.
 
 (class_declaration name: (_) @name) @definition.class
-(class body: (class_body) name: (identifier) @name) @definition.class
+(class name: (identifier) @name body: (class_body)) @definition.class
 
 (function_declaration name: (identifier) @name) @definition.function
 (generator_function_declaration name: (identifier) @name) @definition.function

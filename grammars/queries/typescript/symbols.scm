@@ -7,7 +7,7 @@
 
 (class_declaration name: (_) @name) @definition.class
 (abstract_class_declaration name: (_) @name) @definition.class
-(class body: (class_body) name: (type_identifier) @name) @definition.class
+(class name: (type_identifier) @name body: (class_body)) @definition.class
 
 (interface_declaration name: (_) @name) @definition.interface
 (type_alias_declaration name: (_) @name) @definition.type_alias
@@ -24,8 +24,14 @@
 
 (method_definition name: (_) @name) @definition.method
 (abstract_method_signature name: (_) @name) @definition.method
-(method_signature name: (_) @name) @definition.method
-(property_signature name: (_) @name) @definition.field
+; Members of interfaces and of object types that are aliased (`type Props = { .. }`); object
+; types elsewhere (parameters, type arguments) are not definitions.
+(interface_body (method_signature name: (_) @name) @definition.method)
+(interface_body (property_signature name: (_) @name) @definition.field)
+(type_alias_declaration
+  value: (object_type (method_signature name: (_) @name) @definition.method))
+(type_alias_declaration
+  value: (object_type (property_signature name: (_) @name) @definition.field))
 
 (public_field_definition
   name: (_) @name

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! header  magic "CLIDX\0\0\0", u32 FORMAT_VERSION, u64 body length, u64 xxh3 of the body
-//! body    root path, the SymbolKind names in code order, file count, then per file:
+//! body    canonical root path, the SymbolKind names in code order, file count, then per file:
 //!         relative path, size, mtime (zigzag), u64 content hash, flags (1 skipped, 2 racy),
 //!         skipped: reason code and two numbers;
 //!         indexed: the container names, symbol count, then per symbol: name, kind code,
@@ -21,7 +21,7 @@
 
 use crate::filter::SkipReason;
 use crate::store::{DiskState, FileKey};
-use crate::symbol::{IndexedSymbol, Interner};
+use crate::symbol::{Builder, FileSymbols};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -139,11 +139,12 @@ impl Writer {
     }
 }
 
-/// Encodes the disk state of one root's files. Files whose relative path cannot be stored
+/// Encodes the disk state of one root's files, with paths relative to `root` and the
+/// canonical root `identity` to check on load. Files whose relative path cannot be stored
 /// are left out (they are re-parsed next time).
-pub(crate) fn encode<'a>(root: &Path, files: impl Iterator<Item = (&'a Path, &'a DiskState)>) -> Vec<u8> {
+pub(crate) fn encode<'a>(identity: &Path, root: &Path, files: impl Iterator<Item = (&'a Path, &'a DiskState)>) -> Vec<u8> {
     let mut w = Writer { buf: Vec::with_capacity(1 << 16) };
-    w.bytes(&path_bytes(root).unwrap_or_default());
+    w.bytes(&path_bytes(identity).unwrap_or_default());
     w.varint(KINDS.len() as u64);
     for k in KINDS {
         w.bytes(k.as_str().as_bytes());
@@ -183,31 +184,23 @@ pub(crate) fn encode<'a>(root: &Path, files: impl Iterator<Item = (&'a Path, &'a
     out
 }
 
-fn encode_symbols(w: &mut Writer, symbols: &[IndexedSymbol]) {
-    // Containers are shared `Arc<str>`s per file: number them by pointer.
-    let mut containers: Vec<&Arc<str>> = Vec::new();
-    let mut ids: HashMap<*const u8, u64> = HashMap::new();
-    for c in symbols.iter().filter_map(|s| s.container.as_ref()) {
-        ids.entry(c.as_ptr()).or_insert_with(|| {
-            containers.push(c);
-            containers.len() as u64
-        });
-    }
-    w.varint(containers.len() as u64);
-    for c in &containers {
+fn encode_symbols(w: &mut Writer, symbols: &FileSymbols) {
+    w.varint(symbols.containers().len() as u64);
+    for c in symbols.containers() {
         w.bytes(c.as_bytes());
     }
     w.varint(symbols.len() as u64);
-    for s in symbols {
-        w.bytes(s.name.as_bytes());
-        w.u8(kind_code(s.kind));
-        w.varint(s.parent.map_or(0, |p| u64::from(p) + 1));
-        w.varint(s.container.as_ref().and_then(|c| ids.get(&c.as_ptr()).copied()).unwrap_or(0));
-        let base = s.range.0.line;
-        w.pos(s.range.0, 0);
-        w.pos(s.range.1, base);
-        w.pos(s.selection.0, base);
-        w.pos(s.selection.1, base);
+    for i in 0..symbols.len() {
+        w.bytes(symbols.name(i).as_bytes());
+        w.u8(symbols.kind(i).map_or(0, kind_code));
+        w.varint(symbols.parent(i).map_or(0, |p| u64::from(p) + 1));
+        w.varint(symbols.container_index(i).map_or(0, |c| u64::from(c) + 1));
+        let pos = symbols.positions(i);
+        let base = pos[0].line;
+        w.pos(pos[0], 0);
+        for p in &pos[1..] {
+            w.pos(*p, base);
+        }
     }
 }
 
@@ -278,10 +271,10 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.bytes()?).ok()
     }
     fn pos(&mut self, base_line: u32) -> Option<TextPos> {
-        let line = u32::try_from(i64::from(base_line) + self.zigzag()?).ok()?;
+        let line = u32::try_from(i64::from(base_line).checked_add(self.zigzag()?)?).ok()?;
         let utf8 = self.u32()?;
-        let utf16 = u32::try_from(i64::from(utf8) - self.zigzag()?).ok()?;
-        let utf32 = u32::try_from(i64::from(utf16) - self.zigzag()?).ok()?;
+        let utf16 = u32::try_from(i64::from(utf8).checked_sub(self.zigzag()?)?).ok()?;
+        let utf32 = u32::try_from(i64::from(utf16).checked_sub(self.zigzag()?)?).ok()?;
         Some(TextPos { line, utf8, utf16, utf32 })
     }
 }
@@ -309,13 +302,14 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-/// Reads the cache of `root`: the disk state of each file, keyed by absolute path.
-pub(crate) fn load(path: &Path, root: &Path) -> Result<HashMap<PathBuf, DiskState>, LoadError> {
+/// Reads the cache of the root whose canonical form is `identity`: the disk state of each
+/// file, keyed by its path under `root`.
+pub(crate) fn load(path: &Path, identity: &Path, root: &Path) -> Result<HashMap<PathBuf, DiskState>, LoadError> {
     let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-    decode(&bytes, root)
+    decode(&bytes, identity, root)
 }
 
-pub(crate) fn decode(bytes: &[u8], root: &Path) -> Result<HashMap<PathBuf, DiskState>, LoadError> {
+pub(crate) fn decode(bytes: &[u8], identity: &Path, root: &Path) -> Result<HashMap<PathBuf, DiskState>, LoadError> {
     if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
         return Err(LoadError::Version);
     }
@@ -333,7 +327,7 @@ pub(crate) fn decode(bytes: &[u8], root: &Path) -> Result<HashMap<PathBuf, DiskS
     }
     let mut r = Reader { buf: body, at: 0 };
     let stored_root = r.bytes().ok_or(LoadError::Corrupt)?;
-    if path_bytes(root).as_deref() != Some(stored_root) {
+    if path_bytes(identity).as_deref() != Some(stored_root) {
         return Err(LoadError::OtherRoot);
     }
     let nkinds = r.varint().ok_or(LoadError::Corrupt)?;
@@ -374,17 +368,16 @@ fn decode_file(r: &mut Reader<'_>, root: &Path, kinds: &[SymbolKind]) -> Option<
     Some((root.join(rel), DiskState { key, content }))
 }
 
-fn decode_symbols(r: &mut Reader<'_>, kinds: &[SymbolKind]) -> Option<Arc<[IndexedSymbol]>> {
+fn decode_symbols(r: &mut Reader<'_>, kinds: &[SymbolKind]) -> Option<Arc<FileSymbols>> {
     let ncontainers = r.varint()?;
-    let mut interner = Interner::default();
-    let mut containers = Vec::with_capacity(ncontainers.min(1024) as usize);
+    let mut b = Builder::default();
     for _ in 0..ncontainers {
-        containers.push(interner.intern(r.str()?));
+        b.container(r.str()?)?;
     }
     let n = r.varint()?;
-    let mut symbols = Vec::with_capacity(n.min(1 << 16) as usize);
+    b.reserve(n.min(1 << 16) as usize);
     for _ in 0..n {
-        let name: Box<str> = r.str()?.into();
+        let name = r.str()?;
         let kind = *kinds.get(usize::from(r.u8()?))?;
         let parent = match r.varint()? {
             0 => None,
@@ -393,12 +386,12 @@ fn decode_symbols(r: &mut Reader<'_>, kinds: &[SymbolKind]) -> Option<Arc<[Index
         };
         let container = match r.varint()? {
             0 => None,
-            c => Some(containers.get(usize::try_from(c - 1).ok()?)?.clone()),
+            c if c <= ncontainers => Some(u16::try_from(c - 1).ok()?),
+            _ => return None,
         };
         let start = r.pos(0)?;
-        let range = (start, r.pos(start.line)?);
-        let selection = (r.pos(start.line)?, r.pos(start.line)?);
-        symbols.push(IndexedSymbol { name, kind, range, selection, parent, container });
+        let pos = [start, r.pos(start.line)?, r.pos(start.line)?, r.pos(start.line)?];
+        b.push(name, kind, pos, parent, container);
     }
-    Some(symbols.into())
+    Some(Arc::new(b.finish()))
 }

@@ -12,9 +12,14 @@
 //!   traced and the file is skipped.
 //!
 //! It is not a semantic model: names are resolved by exact match only, with no scopes or
-//! imports. Blocking calls (`index_workspace`, `refresh_file`, `close`) do file I/O and
-//! parsing on the caller's thread (and, for the walk, a pool of `threads` threads); callers
-//! in async code run them on a blocking thread.
+//! imports. Calls that touch the disk block: `index_workspace` walks and parses on a pool
+//! of `threads` threads, `refresh_file` and `close` read and parse one file on the caller's
+//! thread. Callers in async code run them on a blocking thread. Readers (`search`,
+//! `definitions`, `file_symbols`) only take a read lock and never touch the disk.
+//!
+//! Code map: `scan` (runs, refreshes, cache writes) drives `walk` (which paths), `filter`
+//! (which contents), `lines` and `symbol` (compact symbol tables with positions), `store`
+//! (the in-memory index) and `cache` (the on-disk format); `search` and `context` read.
 
 mod cache;
 mod config;
@@ -31,6 +36,7 @@ pub use config::{default_cache_dir, IndexConfig, DEFAULT_MAX_FILE_BYTES};
 pub use filter::SkipReason;
 pub use symbol::IndexedSymbol;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -76,8 +82,12 @@ pub struct Index {
 
 pub(crate) struct Inner {
     cfg: IndexConfig,
-    /// `cfg.roots`, canonicalized and deduplicated.
+    /// `cfg.roots` made absolute (not canonical: paths keep the spelling the editor uses),
+    /// without duplicates.
     roots: Vec<PathBuf>,
+    /// The canonical form of each root: the identity of its cache file, and an alias
+    /// under which paths are accepted too.
+    canonical: Vec<PathBuf>,
     filters: Vec<PathFilter>,
     state: RwLock<State>,
     /// Serializes workspace runs.
@@ -100,6 +110,20 @@ impl Inner {
         m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// `path` spelled under its root as given, when it came through a root's canonical
+    /// form (a symlinked workspace, `/tmp` and `/private/tmp`).
+    fn normalize<'p>(&self, path: &'p Path) -> Cow<'p, Path> {
+        if self.roots.iter().any(|r| path.starts_with(r)) {
+            return Cow::Borrowed(path);
+        }
+        for (root, canonical) in self.roots.iter().zip(&self.canonical) {
+            if let Ok(rel) = path.strip_prefix(canonical) {
+                return Cow::Owned(root.join(rel));
+            }
+        }
+        Cow::Borrowed(path)
+    }
+
     /// The innermost root containing `path`.
     fn root_of(&self, path: &Path) -> Option<u32> {
         self.roots
@@ -113,11 +137,13 @@ impl Inner {
 
 impl Index {
     pub fn new(cfg: IndexConfig) -> Index {
-        let mut roots: Vec<PathBuf> = Vec::new();
+        let (mut roots, mut canonical) = (Vec::new(), Vec::new());
         for root in &cfg.roots {
-            let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-            if !roots.contains(&root) {
-                roots.push(root);
+            let absolute = std::path::absolute(root).unwrap_or_else(|_| root.clone());
+            let real = std::fs::canonicalize(root).unwrap_or_else(|_| absolute.clone());
+            if !canonical.contains(&real) {
+                roots.push(absolute);
+                canonical.push(real);
             }
         }
         let filters = roots.iter().cloned().map(PathFilter::new).collect();
@@ -126,6 +152,7 @@ impl Index {
             inner: Arc::new(Inner {
                 cfg,
                 roots,
+                canonical,
                 filters,
                 state: RwLock::new(State::new(n)),
                 running: Mutex::new(()),
@@ -135,7 +162,7 @@ impl Index {
         }
     }
 
-    /// The canonical workspace roots.
+    /// The workspace roots, absolute, as configured.
     pub fn roots(&self) -> &[PathBuf] {
         &self.inner.roots
     }
@@ -150,12 +177,12 @@ impl Index {
     /// The file changed on disk (saved, created, changed): re-read it unless it is open.
     /// A path that no longer exists is removed; a directory is walked.
     pub fn refresh_file(&self, path: &Path) {
-        scan::refresh(&self.inner, path);
+        scan::refresh(&self.inner, &self.inner.normalize(path));
     }
 
     /// The file (or directory) was deleted.
     pub fn remove_file(&self, path: &Path) {
-        self.inner.write().remove_disk(path);
+        self.inner.write().remove_disk(&self.inner.normalize(path));
     }
 
     /// The editor's buffer for `path` now has these symbols (byte ranges into `rope`).
@@ -163,18 +190,20 @@ impl Index {
     pub fn set_open(&self, path: &Path, lang: syntax::Lang, symbols: &[syntax::Symbol], rope: &text::Rope) {
         let converted = symbol::convert(symbols, |b| text::pos_of(rope, b));
         tracing::trace!(path = %path.display(), lang = lang.name(), symbols = converted.len(), "open buffer indexed");
-        let root = self.inner.root_of(path);
-        self.inner.write().set_open(path, root, converted);
+        let path = self.inner.normalize(path);
+        let root = self.inner.root_of(&path);
+        self.inner.write().set_open(&path, root, converted);
     }
 
     /// The buffer was closed: serve the file's disk state again (re-read).
     pub fn close(&self, path: &Path) {
-        self.inner.write().clear_open(path);
-        scan::refresh(&self.inner, path);
+        let path = self.inner.normalize(path);
+        self.inner.write().clear_open(&path);
+        scan::refresh(&self.inner, &path);
     }
 
     pub fn file_symbols(&self, path: &Path) -> Option<Arc<[IndexedSymbol]>> {
-        self.inner.read().get(path).and_then(|e| e.served().cloned())
+        self.inner.read().get(&self.inner.normalize(path)).and_then(|e| e.served().map(|s| s.to_vec()))
     }
 
     /// Fuzzy search over all symbol names, best first; see `search.rs` for the ranking.
@@ -201,7 +230,12 @@ impl Index {
 
     /// Whether the index serves symbols for `path` (from disk or an open buffer).
     pub fn is_indexed(&self, path: &Path) -> bool {
-        self.inner.read().get(path).is_some_and(|e| e.served().is_some())
+        self.inner.read().get(&self.inner.normalize(path)).is_some_and(|e| e.served().is_some())
+    }
+
+    /// `path` as the index spells it (see `Inner::normalize`).
+    pub(crate) fn normalize<'p>(&self, path: &'p Path) -> Cow<'p, Path> {
+        self.inner.normalize(path)
     }
 
     /// Files the walk found but left out, and why.

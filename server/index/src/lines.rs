@@ -35,6 +35,11 @@ impl<'a> LineIndex<'a> {
         LineIndex { text, starts }
     }
 
+    /// The byte offset where `line` starts; lines past the end give the text's length.
+    pub(crate) fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).map_or(self.text.len(), |&s| s as usize)
+    }
+
     /// The position of `byte`, clamped to the text and floored to a char boundary.
     pub(crate) fn pos(&self, byte: usize) -> TextPos {
         let mut byte = byte.min(self.text.len());

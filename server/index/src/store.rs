@@ -6,7 +6,7 @@
 //! and takes no locks: `Index` wraps a `State` in an `RwLock`.
 
 use crate::filter::SkipReason;
-use crate::symbol::IndexedSymbol;
+use crate::symbol::FileSymbols;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
@@ -36,7 +36,7 @@ impl FileKey {
 #[derive(Clone, Debug)]
 pub(crate) struct DiskState {
     pub key: FileKey,
-    pub content: Result<Arc<[IndexedSymbol]>, SkipReason>,
+    pub content: Result<Arc<FileSymbols>, SkipReason>,
 }
 
 pub(crate) struct FileEntry {
@@ -44,7 +44,7 @@ pub(crate) struct FileEntry {
     /// The workspace root the file belongs to; `None` for an open file outside every root.
     pub root: Option<u32>,
     pub disk: Option<DiskState>,
-    pub open: Option<Arc<[IndexedSymbol]>>,
+    pub open: Option<Arc<FileSymbols>>,
     /// `State::seq` at the last change, so a workspace walk does not overwrite a fresher
     /// refresh or edit that raced with it.
     pub seq: u64,
@@ -52,7 +52,7 @@ pub(crate) struct FileEntry {
 
 impl FileEntry {
     /// The symbols the index serves for this file, if any.
-    pub(crate) fn served(&self) -> Option<&Arc<[IndexedSymbol]>> {
+    pub(crate) fn served(&self) -> Option<&Arc<FileSymbols>> {
         self.open.as_ref().or_else(|| self.disk.as_ref().and_then(|d| d.content.as_ref().ok()))
     }
 }
@@ -102,7 +102,7 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn new(roots: usize) -> State {
-        State { dirty_roots: vec![true; roots], ..State::default() }
+        State { dirty_roots: vec![false; roots], ..State::default() }
     }
 
     pub(crate) fn id_of(&self, path: &Path) -> Option<FileId> {
@@ -134,7 +134,7 @@ impl State {
         }
     }
 
-    fn mark_dirty(&mut self, root: Option<u32>) {
+    pub(crate) fn mark_dirty(&mut self, root: Option<u32>) {
         if let Some(flag) = root.and_then(|r| self.dirty_roots.get_mut(r as usize)) {
             *flag = true;
         }
@@ -197,12 +197,12 @@ impl State {
         id
     }
 
-    fn link_names(&mut self, id: FileId, symbols: &[IndexedSymbol]) {
+    fn link_names(&mut self, id: FileId, symbols: &FileSymbols) {
         self.symbols += symbols.len();
-        for (i, s) in symbols.iter().enumerate() {
+        for (i, name) in symbols.names().enumerate() {
             let loc = (id, i as u32);
             self.names
-                .entry(name_hash(&s.name))
+                .entry(name_hash(name))
                 .and_modify(|p| match p {
                     Postings::One(first) => *p = Postings::Many(vec![*first, loc]),
                     Postings::Many(v) => v.push(loc),
@@ -211,10 +211,10 @@ impl State {
         }
     }
 
-    fn unlink_names(&mut self, id: FileId, symbols: &[IndexedSymbol]) {
+    fn unlink_names(&mut self, id: FileId, symbols: &FileSymbols) {
         self.symbols = self.symbols.saturating_sub(symbols.len());
-        for s in symbols.iter() {
-            let hash = name_hash(&s.name);
+        for name in symbols.names() {
+            let hash = name_hash(name);
             // `Some(None)`: drop the name; `Some(Some(loc))`: one location is left.
             let action = match self.names.get_mut(&hash) {
                 None => None,
@@ -240,9 +240,26 @@ impl State {
         }
     }
 
-    /// Records what the disk holds for `path` (indexed or skipped).
-    pub(crate) fn put_disk(&mut self, path: &Path, root: u32, disk: DiskState) {
-        self.mark_dirty(Some(root));
+    /// Records what the disk holds for `path` (indexed or skipped). `from_cache` says the
+    /// state came from the root's cache file, which therefore needs no rewrite for it.
+    pub(crate) fn put_disk(&mut self, path: &Path, root: u32, disk: DiskState, from_cache: bool) {
+        let unchanged = self.get(path).is_some_and(|e| {
+            e.root == Some(root)
+                && e.disk.as_ref().is_some_and(|d| {
+                    d.key == disk.key
+                        && match (&d.content, &disk.content) {
+                            (Ok(a), Ok(b)) => Arc::ptr_eq(a, b),
+                            (Err(a), Err(b)) => a == b,
+                            _ => false,
+                        }
+                })
+        });
+        if unchanged {
+            return;
+        }
+        if !from_cache {
+            self.mark_dirty(Some(root));
+        }
         self.update(path, true, |e| {
             e.root = Some(root);
             e.disk = Some(disk);
@@ -264,7 +281,7 @@ impl State {
         targets.len()
     }
 
-    pub(crate) fn set_open(&mut self, path: &Path, root: Option<u32>, symbols: Arc<[IndexedSymbol]>) {
+    pub(crate) fn set_open(&mut self, path: &Path, root: Option<u32>, symbols: Arc<FileSymbols>) {
         self.update(path, true, |e| {
             e.root = e.root.or(root);
             e.open = Some(symbols);

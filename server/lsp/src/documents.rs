@@ -86,7 +86,7 @@ impl DocStore {
         let submitted = Arc::new(AtomicU64::new(0));
         let (applied_tx, applied) = tokio::sync::watch::channel(0);
         let store = Arc::new(DocStore { map: RwLock::new(HashMap::new()), submitted: submitted.clone(), applied });
-        let actor = Actor { store: store.clone(), shared, states: HashMap::new(), dirty: HashSet::new() };
+        let actor = Actor { store: store.clone(), shared, states: HashMap::new(), dirty: HashSet::new(), unparsed: HashSet::new() };
         let spawned = std::thread::Builder::new()
             .name("codeloop-documents".into())
             .spawn(move || actor.run(rx, applied_tx));
@@ -105,14 +105,6 @@ impl DocStore {
 
     pub fn get(&self, uri: &Url) -> Option<Arc<DocSnapshot>> {
         self.map.read().ok()?.get(uri).cloned()
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.read().map(|m| m.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn publish(&self, snap: DocSnapshot) {
@@ -139,6 +131,8 @@ struct Actor {
     shared: Arc<Shared>,
     states: HashMap<Url, DocState>,
     dirty: HashSet<Url>,
+    /// Documents changed since their last parse (re-parsed once the queue is drained).
+    unparsed: HashSet<Url>,
 }
 
 impl Actor {
@@ -149,15 +143,27 @@ impl Actor {
             } else {
                 rx.recv_timeout(INDEX_DEBOUNCE)
             };
-            match msg {
-                Ok(m) => {
-                    let _span = tracing::debug_span!("doc", method = %m.method, seq = m.seq).entered();
-                    self.handle(&m.method, m.params);
-                    applied.send_replace(m.seq);
+            let first = match msg {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.push_to_index();
+                    continue;
                 }
-                Err(RecvTimeoutError::Timeout) => self.push_to_index(),
                 Err(RecvTimeoutError::Disconnected) => return,
+            };
+            // Apply everything already queued before re-parsing: a burst of changes (typing,
+            // a paste split by the client, a formatter) costs one incremental parse, not one
+            // per change. Text changes and tree edits are applied one by one, in order.
+            let mut last = first.seq;
+            self.handle(&first.method, first.params);
+            while let Ok(m) = rx.try_recv() {
+                last = m.seq;
+                self.handle(&m.method, m.params);
             }
+            for uri in std::mem::take(&mut self.unparsed) {
+                self.reparse(&uri);
+            }
+            applied.send_replace(last);
         }
     }
 
@@ -192,6 +198,7 @@ impl Actor {
         let lang = Lang::from_language_id(&item.language_id).or_else(|| path.as_deref().and_then(Lang::from_path));
         let doc = Document::new(&item.text, item.version);
         let tree = self.parse(&item.uri, lang, &doc, None);
+        self.unparsed.remove(&item.uri);
         self.states.insert(item.uri.clone(), DocState { doc, lang, tree });
         self.publish(&item.uri);
     }
@@ -246,16 +253,23 @@ impl Actor {
             }
         }
         state.doc.set_version(version);
-        let old_tree = state.tree.take();
-        let (lang, doc) = (state.lang, state.doc.clone());
-        let tree = self.parse(&uri, lang, &doc, old_tree.as_ref());
-        if let Some(state) = self.states.get_mut(&uri) {
-            state.tree = tree;
-        }
         for problem in problems {
             self.note(MessageType::WARNING, problem);
         }
-        self.publish(&uri);
+        self.unparsed.insert(uri);
+    }
+
+    /// Re-parses a changed document incrementally (its tree already carries every edit) and
+    /// publishes the new snapshot.
+    fn reparse(&mut self, uri: &Url) {
+        let Some(state) = self.states.get_mut(uri) else { return };
+        let old_tree = state.tree.take();
+        let (lang, doc) = (state.lang, state.doc.clone());
+        let tree = self.parse(uri, lang, &doc, old_tree.as_ref());
+        if let Some(state) = self.states.get_mut(uri) {
+            state.tree = tree;
+        }
+        self.publish(uri);
     }
 
     fn close(&mut self, uri: Url) {
@@ -265,6 +279,7 @@ impl Actor {
         }
         self.store.remove(&uri);
         self.dirty.remove(&uri);
+        self.unparsed.remove(&uri);
         if let (Some(index), Some(path)) = (self.shared.index.get(), convert::uri_to_path(&uri)) {
             index.close(&path);
         }

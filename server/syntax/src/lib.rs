@@ -13,8 +13,18 @@
 //! to symbols.
 
 mod lang;
+mod nodes;
 mod parse;
+mod query;
+mod symbols;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
 
 pub use lang::Lang;
+pub use nodes::{comments_in, identifiers_in};
 pub use parse::{apply_edit, parse_bytes, parse_rope};
+pub use query::{check_queries, query_source};
+pub use symbols::{symbols_bytes, symbols_rope, Symbol, SymbolKind};
 pub use tree_sitter::Tree;

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use crate::symbols::rope_slice;
+use crate::symbols::rope_chunks;
 use crate::Lang;
 
 /// The distinct names of identifier-like nodes (identifiers, type, field and property
@@ -22,7 +22,8 @@ pub fn identifiers_in(lang: Lang, tree: &Tree, rope: &text::Rope, range: Range<u
             return true;
         }
         if !node.byte_range().is_empty() {
-            let name = rope_slice(rope, node.byte_range()).to_string();
+            let bytes: Vec<u8> = rope_chunks(rope, node.byte_range()).flatten().copied().collect();
+            let name = String::from_utf8_lossy(&bytes).into_owned();
             if seen.insert(name.clone()) {
                 names.push(name);
             }

@@ -42,9 +42,21 @@ pub fn parse_rope(lang: Lang, rope: &text::Rope, old: Option<&Tree>) -> Option<T
         let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
         chunk.as_bytes().get(byte - chunk_start..).unwrap_or_default()
     };
+    // Reusing nodes from another grammar's tree would make tree-sitter index its tables with
+    // foreign symbol ids; a caller that switched a document's language gets a full parse.
+    let old = old.filter(|tree| {
+        let same = same_grammar(&tree.language(), &lang.language());
+        !stdx::never!(!same, "old tree given to parse_rope is not a {} tree", lang.name())
+    });
     with_parser(lang, ROPE_DEADLINE, |parser, options| {
         parser.parse_with_options(&mut read, old, Some(options))
     })
+}
+
+/// Grammars have no identity to compare, so compare what tells the linked ones apart.
+fn same_grammar(a: &tree_sitter::Language, b: &tree_sitter::Language) -> bool {
+    let key = |l: &tree_sitter::Language| (l.name(), l.abi_version(), l.node_kind_count(), l.parse_state_count());
+    key(a) == key(b)
 }
 
 /// Parses a contiguous buffer from scratch (files read from disk for the index).
@@ -140,5 +152,25 @@ pub(crate) fn new_parser(lang: Lang) -> Option<Parser> {
             stdx::never!(true, "grammar for {} does not load: {}", lang.name(), err);
             None
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_gives_up_and_the_parser_recovers() {
+        let big = "fn f() { let x = [1, 2, 3]; }\n".repeat(40_000);
+        let mut read = |byte: usize, _: Point| -> &[u8] { big.as_bytes().get(byte..).unwrap_or_default() };
+        let gave_up = with_parser(Lang::Rust, Duration::ZERO, |parser, options| {
+            parser.parse_with_options(&mut read, None, Some(options))
+        });
+        assert!(gave_up.is_none());
+        // The cancelled parse must not leak into the next one on this thread.
+        let small = "struct S;";
+        let tree = parse_bytes(Lang::Rust, small.as_bytes()).unwrap();
+        assert_eq!(tree.root_node().to_sexp(), "(source_file (struct_item name: (type_identifier)))");
     }
 }

@@ -116,33 +116,67 @@ pub struct Symbol {
 /// chunks; the document is never copied whole.
 pub fn symbols_rope(lang: Lang, tree: &Tree, rope: &text::Rope) -> Vec<Symbol> {
     let provider = |node: Node<'_>| rope_chunks(rope, node.byte_range());
-    extract(lang, tree, provider, |range| {
-        let mut name = String::new();
-        for chunk in rope_slice(rope, range).chunks() {
-            name.push_str(chunk);
-        }
-        name
-    })
+    extract(lang, tree, provider, &RopeText(rope))
 }
 
 /// Symbols of a tree parsed from `src`.
 pub fn symbols_bytes(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<Symbol> {
-    extract(lang, tree, src, |range| {
-        String::from_utf8_lossy(src.get(range).unwrap_or_default()).into_owned()
+    extract(lang, tree, src, &ByteText(src))
+}
+
+/// Where names come from: small reads only, never the whole text.
+trait Text {
+    fn text(&self, range: Range<usize>) -> String;
+    fn byte(&self, at: usize) -> Option<u8>;
+}
+
+struct RopeText<'a>(&'a text::Rope);
+
+impl Text for RopeText<'_> {
+    fn text(&self, range: Range<usize>) -> String {
+        let mut bytes = Vec::with_capacity(range.len().min(256));
+        for chunk in rope_chunks(self.0, range) {
+            bytes.extend_from_slice(chunk);
+        }
+        String::from_utf8(bytes).unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+    }
+
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.0.get_byte(at)
+    }
+}
+
+struct ByteText<'a>(&'a [u8]);
+
+impl Text for ByteText<'_> {
+    fn text(&self, range: Range<usize>) -> String {
+        String::from_utf8_lossy(self.0.get(range).unwrap_or_default()).into_owned()
+    }
+
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.0.get(at).copied()
+    }
+}
+
+/// The bytes of `range` (clamped to the text) as the rope's own chunks, sliced at byte
+/// offsets: no copy, and no char-index conversions, which dominate when reading thousands of
+/// short names. A range that splits a character (a tree out of step with its text) yields the
+/// partial bytes, never a panic.
+pub(crate) fn rope_chunks(rope: &text::Rope, range: Range<usize>) -> impl Iterator<Item = &[u8]> {
+    let end = range.end.min(rope.len_bytes());
+    let mut at = range.start;
+    std::iter::from_fn(move || {
+        if at >= end {
+            return None;
+        }
+        let (chunk, chunk_start, _, _) = rope.get_chunk_at_byte(at)?;
+        let piece = chunk.as_bytes().get(at - chunk_start..(end - chunk_start).min(chunk.len()))?;
+        if piece.is_empty() {
+            return None;
+        }
+        at += piece.len();
+        Some(piece)
     })
-}
-
-/// A slice of the rope clamped to its length and to char boundaries, so that a tree that is
-/// out of step with its text yields wrong names instead of a panic.
-pub(crate) fn rope_slice(rope: &text::Rope, range: Range<usize>) -> text::RopeSlice<'_> {
-    let len = rope.len_bytes();
-    let start = rope.byte_to_char(range.start.min(len));
-    let end = rope.byte_to_char(range.end.min(len)).max(start);
-    rope.slice(start..end)
-}
-
-fn rope_chunks(rope: &text::Rope, range: Range<usize>) -> impl Iterator<Item = &[u8]> {
-    rope_slice(rope, range).chunks().map(str::as_bytes)
 }
 
 /// A definition as captured, before nesting decides its final kind and parent.
@@ -159,7 +193,7 @@ struct Raw {
     pattern: usize,
 }
 
-fn extract<T, I>(lang: Lang, tree: &Tree, provider: T, text: impl Fn(Range<usize>) -> String) -> Vec<Symbol>
+fn extract<T, I>(lang: Lang, tree: &Tree, provider: T, src: &dyn Text) -> Vec<Symbol>
 where
     T: TextProvider<I>,
     I: AsRef<[u8]>,
@@ -187,22 +221,27 @@ where
             // A name the parser invented to recover from an error (a MISSING node).
             continue;
         }
-        let name_text = clean_name(&text(name.byte_range()));
+        let name_text = clean_name(&src.text(name.byte_range()));
         let (name_text, scope_name) = if kind == SymbolKind::Impl {
             let label = match trait_ {
-                Some(t) => format!("impl {} for {}", clean_name(&text(t.byte_range())), name_text),
+                Some(t) => format!("impl {} for {}", clean_name(&src.text(t.byte_range())), name_text),
                 None => format!("impl {name_text}"),
             };
             (label, base_name(&name_text))
         } else {
             (name_text.clone(), name_text)
         };
+        let mut range = definition.byte_range();
+        // Some nodes (C macros) end after their line break; the definition ends before it.
+        while range.end > name.end_byte() && matches!(src.byte(range.end - 1), Some(b'\n' | b'\r')) {
+            range.end -= 1;
+        }
         raws.push(Raw {
             kind,
             name: name_text,
-            range: definition.byte_range(),
+            range,
             selection: name.byte_range(),
-            container: container.map(|c| base_name(&clean_name(&text(c.byte_range())))),
+            container: container.map(|c| base_name(&clean_name(&src.text(c.byte_range())))),
             scope_name,
             pattern: m.pattern_index,
         });
@@ -273,14 +312,13 @@ fn finish(lang: Lang, mut raws: Vec<Raw>) -> Vec<Symbol> {
     let parents = loop {
         let parents = nest(&raws);
         let before = raws.len();
-        let keep: Vec<bool> = (0..raws.len())
-            .map(|i| {
-                let parent_kind = parents.get(i).copied().flatten().and_then(|p| raws.get(p)).map(|p| p.kind);
-                raws.get(i).is_none_or(|raw| !is_local(raw.kind, parent_kind))
-            })
+        let keep: Vec<bool> = raws
+            .iter()
+            .zip(&parents)
+            .map(|(raw, parent)| !is_local(raw.kind, parent.and_then(|p| raws.get(p)).map(|p| p.kind)))
             .collect();
-        let mut keep_iter = keep.iter();
-        raws.retain(|_| keep_iter.next().copied().unwrap_or(true));
+        let mut keep = keep.into_iter();
+        raws.retain(|_| keep.next().unwrap_or(true));
         if raws.len() == before {
             break parents;
         }
@@ -368,6 +406,7 @@ fn is_constructor(lang: Lang, name: &str, container: Option<&str>) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
