@@ -120,7 +120,7 @@ impl Backend {
             })
         });
         while let Some(p) = rx.recv().await {
-            let pct = if p.total == 0 { 100 } else { (p.done * 100 / p.total) as u32 };
+            let pct = (p.done * 100).checked_div(p.total).unwrap_or(100) as u32;
             progress.report(pct.min(100), format!("{}/{} files", p.done, p.total)).await;
         }
         match job.await {
