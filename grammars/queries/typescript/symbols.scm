@@ -1,5 +1,5 @@
-; TypeScript symbols for the outline and the workspace index. The TSX grammar uses the same
-; file: grammars/queries/tsx/symbols.scm must stay byte-identical (a test checks it).
+; TypeScript symbols for the outline and the workspace index. The TSX grammar uses this same
+; file (see grammars/README.md).
 ; Conventions (see grammars/README.md): @definition.<kind> marks the whole definition, @name its
 ; name. Variables are captured only at the top level of the program (also when exported), so
 ; locals in callbacks never reach the outline. When two patterns capture the same name with the

@@ -28,7 +28,8 @@ pub fn query_source(lang: Lang) -> &'static str {
         Lang::Python => include_str!("../../../grammars/queries/python/symbols.scm"),
         Lang::JavaScript => include_str!("../../../grammars/queries/javascript/symbols.scm"),
         Lang::TypeScript => include_str!("../../../grammars/queries/typescript/symbols.scm"),
-        Lang::Tsx => include_str!("../../../grammars/queries/tsx/symbols.scm"),
+        // TSX is TypeScript plus JSX: one query serves both grammars.
+        Lang::Tsx => include_str!("../../../grammars/queries/typescript/symbols.scm"),
         Lang::Go => include_str!("../../../grammars/queries/go/symbols.scm"),
         Lang::C => include_str!("../../../grammars/queries/c/symbols.scm"),
         Lang::Cpp => include_str!("../../../grammars/queries/cpp/symbols.scm"),

@@ -57,11 +57,6 @@ fn every_query_compiles() {
 }
 
 #[test]
-fn tsx_query_is_the_typescript_query() {
-    assert_eq!(crate::query_source(Lang::Tsx), crate::query_source(Lang::TypeScript));
-}
-
-#[test]
 fn lang_mappings() {
     use std::path::Path;
     for lang in Lang::ALL {
