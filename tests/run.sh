@@ -12,3 +12,4 @@ if ! "$venv/bin/python" -c 'import pytest_lsp' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/pytest/requirements.txt
 fi
 CODELOOP_BIN="$PWD/target/debug/codeloop" "$venv/bin/python" -m pytest -q tests/pytest
+bash tests/nvim/run.sh "$PWD/target/debug/codeloop"
