@@ -97,8 +97,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             let len = match content_length(&header) {
                 Ok(len) => len,
                 Err(e) => {
-                    self.buf.drain(..end + 4);
-                    self.resync();
+                    // Drop the bad header block; if a `Content-Length` starts inside it after
+                    // some garbage, keep that part: it may begin a good message.
+                    match find(&self.buf[1..end], b"Content-Length") {
+                        Some(i) => drop(self.buf.drain(..i + 1)),
+                        None => drop(self.buf.drain(..end + 4)),
+                    }
                     return Frame::Error(e);
                 }
             };
@@ -338,7 +342,7 @@ mod tests {
 
     #[tokio::test]
     async fn reader_resyncs_after_garbage() {
-        let input = b"garbage\r\n\r\nContent-Length: 2\r\n\r\n{}Content-Length: x\r\n\r\nContent-Length: 3\r\n\r\n[1]".to_vec();
+        let input = b"garbage\r\n\r\nContent-Length: 2\r\n\r\n{}Content-Length: x\r\n\r\nContent-Length: 3\r\n\r\n[1]junk Content-Length: 1\r\n\r\n7".to_vec();
         let mut r = FrameReader::new(&input[..]);
         let mut seen = vec![];
         loop {
@@ -353,6 +357,8 @@ mod tests {
             "{}".into(),
             "E:invalid Content-Length \"x\"".into(),
             "[1]".into(),
+            "E:missing Content-Length header".into(),
+            "7".into(),
         ]);
     }
 }
