@@ -28,11 +28,13 @@ local function main()
     end
     return names
   end
-  for _, n in ipairs(wsym('helperdisk')) do rec(n) end
-  -- The buffer's symbols reach the workspace index after a short debounce: poll for them.
-  local found = {}
-  vim.wait(5000, function() found = wsym('load_all'); return #found > 0 end, 100)
-  for _, n in ipairs(found) do rec(n) end
+  -- The disk index is built in the background and the buffer's symbols reach it after a
+  -- short debounce: poll for both.
+  for _, q in ipairs({ 'helperdisk', 'load_all' }) do
+    local found = {}
+    vim.wait(10000, function() found = wsym(q); return #found > 0 end, 100)
+    for _, n in ipairs(found) do rec(n) end
+  end
   vim.fn.writefile(out, vim.env.RESULT)
   vim.cmd('qa!')
 end
