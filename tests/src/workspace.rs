@@ -1,7 +1,7 @@
 //! Temporary workspaces for tests: a fresh directory under the system temp dir, filled from a
 //! fixture string with `//- /path` headers, removed on drop.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub struct TempWorkspace {
@@ -51,20 +51,10 @@ impl TempWorkspace {
         }
         std::fs::write(&p, text).expect("write fixture file");
     }
-
-    pub fn dir(&self, rel: &str) -> PathBuf {
-        let p = self.root.join(rel);
-        std::fs::create_dir_all(&p).expect("create dir");
-        p
-    }
 }
 
 impl Drop for TempWorkspace {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

@@ -12,8 +12,6 @@
 //! Every byte written to stdout goes through one writer, whole frames at a time.
 
 use serde_json::{json, Map, Value};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
@@ -236,7 +234,7 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let shutdown_seen = Arc::new(AtomicBool::new(false));
+    let mut shutdown_seen = false;
     let mut reader = FrameReader::new(input);
     loop {
         let body = match reader.next().await {
@@ -251,10 +249,10 @@ where
         let (checked, method) = check(&body);
         let method = method.as_ref().and_then(Value::as_str).unwrap_or("");
         if method == "shutdown" {
-            shutdown_seen.store(true, Ordering::SeqCst);
+            shutdown_seen = true;
         }
         if method == "exit" {
-            return if shutdown_seen.load(Ordering::SeqCst) { Ending::Clean } else { Ending::Abrupt };
+            return if shutdown_seen { Ending::Clean } else { Ending::Abrupt };
         }
         let forward = match checked {
             Checked::Forward => body,
