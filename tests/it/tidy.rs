@@ -15,9 +15,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("text", &["stdx"]),
     ("syntax", &["text", "stdx"]),
     ("index", &["syntax", "text", "stdx"]),
+    ("agent-protocol", &[]),
+    ("model-client", &["agent-protocol", "stdx"]),
+    ("config", &["model-client", "sandbox", "agent-protocol", "stdx"]),
+    ("sandbox", &["stdx"]),
+    ("tools", &["sandbox", "index", "syntax", "text", "agent-protocol", "stdx"]),
     ("lsp", &["index", "syntax", "text", "stdx"]),
-    ("cli", &["lsp", "index", "stdx"]),
+    ("cli", &["lsp", "config", "model-client", "sandbox", "index", "agent-protocol", "stdx"]),
     ("tests", &[]),
+    ("mock-model", &[]),
     ("bench", &["text", "syntax", "stdx", "tests"]),
 ];
 

@@ -1,0 +1,1 @@
+//! Process isolation for commands the model runs (work in progress).
