@@ -64,13 +64,19 @@ fn bad_document_changes() {
     assert_eq!((state["version"].clone(), state["text"].clone()), (json!(3), json!("fn c() {}\n")), "applied, as the client has it");
 
     // An inverted range is refused and leaves the text alone.
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [
-        {"range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 1}}, "text": "zz"}]}));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [
+        {"range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 1}}, "text": "zz"}]}),
+    );
     log_message(&mut c, "is before its start");
     assert_eq!(doc_text(&mut c, &uri)["text"], "fn c() {}\n");
 
     // Out-of-range positions in requests are clamped, not fatal.
-    let r = c.request("codeloop/context", json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 99, "character": 99}, "end": {"line": 120, "character": 0}}}));
+    let r = c.request(
+        "codeloop/context",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 99, "character": 99}, "end": {"line": 120, "character": 0}}}),
+    );
     assert!(r.is_ok(), "{r:?}");
     still_answers(&mut c);
     assert_eq!(c.shutdown().code(), Some(0));
@@ -87,8 +93,11 @@ fn fifty_megabyte_document() {
     let m = log_message(&mut c, "not parsed");
     assert!(m["message"].as_str().unwrap().contains("MiB"), "{m}");
     // Edits still apply; symbols are simply empty; other requests are answered.
-    c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
-        {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": "var"}]}));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "text": "var"}]}),
+    );
     let state = doc_text(&mut c, &uri);
     assert_eq!(state["byteLength"], text.len());
     assert_eq!(state["parsed"], false);

@@ -19,7 +19,10 @@ pub fn area(c: &Circle) -> f64 { 3.14 * c.radius * c.radius }
     let text = "use crate::shapes::{area, Circle};\n\nfn report(c: &Circle) -> String {\n    format!(\"{}\", area(c))\n}\n";
     let uri = c.open(&ws.path("src/main.rs"), "rust", text);
     let ctx = c
-        .request("codeloop/context", json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 27}}}))
+        .request(
+            "codeloop/context",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 27}}}),
+        )
         .unwrap();
     assert_eq!(ctx["enclosing"]["name"], "report", "{ctx:#}");
     assert!(ctx["enclosing"]["text"].as_str().unwrap().starts_with("fn report"));

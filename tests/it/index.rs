@@ -6,7 +6,9 @@ use super::*;
 fn fixture(name: &str) -> TempWorkspace {
     let mut files = String::from("//- /.gitignore\nignored/\n//- /ignored/secret.py\ndef hidden_function():\n    pass\n");
     for i in 0..40 {
-        files.push_str(&format!("//- /pkg/mod{i}.py\ndef function_{i}():\n    return {i}\n\nclass Model{i}:\n    def method_{i}(self):\n        pass\n"));
+        files.push_str(&format!(
+            "//- /pkg/mod{i}.py\ndef function_{i}():\n    return {i}\n\nclass Model{i}:\n    def method_{i}(self):\n        pass\n"
+        ));
     }
     // `ignore` honours .gitignore only inside a git repository.
     let ws = TempWorkspace::with_fixture(name, &files);
@@ -65,15 +67,18 @@ fn watched_file_changes_and_saves_keep_the_index_fresh() {
 
     ws.write("pkg/new_file.go", "package pkg\n\nfunc BrandNew() {}\n");
     std::fs::remove_file(ws.path("pkg/mod5.py")).unwrap();
-    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [
-        {"uri": tests::file_uri(&ws.path("pkg/new_file.go")), "type": 1},
-        {"uri": tests::file_uri(&ws.path("pkg/mod5.py")), "type": 3},
-    ]}));
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [
+            {"uri": tests::file_uri(&ws.path("pkg/new_file.go")), "type": 1},
+            {"uri": tests::file_uri(&ws.path("pkg/mod5.py")), "type": 3},
+        ]}),
+    );
     let ok = (0..100).any(|_| {
         let a = c.request("workspace/symbol", json!({"query": "BrandNew"})).unwrap();
         let b = c.request("workspace/symbol", json!({"query": "Model5"})).unwrap();
-        let done = a.as_array().unwrap().iter().any(|h| h["name"] == "BrandNew")
-            && !b.as_array().unwrap().iter().any(|h| h["name"] == "Model5");
+        let done =
+            a.as_array().unwrap().iter().any(|h| h["name"] == "BrandNew") && !b.as_array().unwrap().iter().any(|h| h["name"] == "Model5");
         if !done {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }

@@ -50,7 +50,14 @@ pub fn outline(symbols: &Value) -> String {
     fn walk(out: &mut String, v: &Value, depth: usize) {
         for s in v.as_array().into_iter().flatten() {
             let r = &s["selectionRange"]["start"];
-            out.push_str(&format!("{}{} {} @{}:{}\n", "  ".repeat(depth), s["kind"], s["name"].as_str().unwrap_or("?"), r["line"], r["character"]));
+            out.push_str(&format!(
+                "{}{} {} @{}:{}\n",
+                "  ".repeat(depth),
+                s["kind"],
+                s["name"].as_str().unwrap_or("?"),
+                r["line"],
+                r["character"]
+            ));
             walk(out, &s["children"], depth + 1);
         }
     }

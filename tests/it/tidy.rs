@@ -24,7 +24,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["lsp", "config", "model-client", "sandbox", "index", "agent-protocol", "stdx"]),
     ("tests", &[]),
     ("mock-model", &[]),
-    ("bench", &["text", "syntax", "stdx", "tests"]),
+    ("bench", &["text", "syntax", "stdx", "tests", "model-client", "mock-model", "agent-protocol", "tools", "sandbox"]),
 ];
 
 #[test]

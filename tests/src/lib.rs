@@ -118,16 +118,7 @@ impl LspClient {
                 line.clear();
             }
         });
-        LspClient {
-            stdin: child.stdin.take(),
-            child,
-            rx,
-            inbox: Vec::new(),
-            log: Vec::new(),
-            violations,
-            stderr: err_buf,
-            next_id: 0,
-        }
+        LspClient { stdin: child.stdin.take(), child, rx, inbox: Vec::new(), log: Vec::new(), violations, stderr: err_buf, next_id: 0 }
     }
 
     pub fn stderr(&self) -> String {
@@ -164,7 +155,8 @@ impl LspClient {
     }
 
     pub fn response(&mut self, id: i64) -> Result<Value, Value> {
-        let msg = self.wait(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none(), TIMEOUT)
+        let msg = self
+            .wait(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none(), TIMEOUT)
             .unwrap_or_else(|| panic!("no response to request {id}; stderr:\n{}", self.stderr()));
         match msg.get("error") {
             Some(e) => Err(e.clone()),

@@ -41,7 +41,9 @@ fn run(lines_wanted: usize) {
         let line = (((i / 2) * 7919) % (lines - 10)) as u32 + 5;
         let t0 = Instant::now();
         let edit = if i % 2 == 0 {
-            let Ok(edit) = doc.apply_change(Some((LineCol::new(line, 4), LineCol::new(line, 4))), "x", PositionEncoding::Utf16) else { break };
+            let Ok(edit) = doc.apply_change(Some((LineCol::new(line, 4), LineCol::new(line, 4))), "x", PositionEncoding::Utf16) else {
+                break;
+            };
             inserted_at = edit.start_byte;
             edit
         } else {

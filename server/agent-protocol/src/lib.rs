@@ -11,7 +11,6 @@ mod usage;
 
 pub use ids::{CallId, ThreadId, TurnId};
 pub use models::{
-    ContentItem, CustomToolFormat, FunctionCallOutput, MessagePhase, ReasoningContent, ReasoningSummary, ResponseItem, Role,
-    ToolSpec,
+    ContentItem, CustomToolFormat, FunctionCallOutput, MessagePhase, ReasoningContent, ReasoningSummary, ResponseItem, Role, ToolSpec,
 };
 pub use usage::{RateLimitSnapshot, RateLimitWindow, TokenUsage};

@@ -241,7 +241,12 @@ mod tests {
         let items = vec![
             ResponseItem::user_text("hi"),
             ResponseItem::Reasoning { summary: vec![], content: None, encrypted_content: Some("gAAA".into()) },
-            ResponseItem::FunctionCall { name: "shell".into(), namespace: None, arguments: "{\"cmd\":\"ls\"}".into(), call_id: "c1".into() },
+            ResponseItem::FunctionCall {
+                name: "shell".into(),
+                namespace: None,
+                arguments: "{\"cmd\":\"ls\"}".into(),
+                call_id: "c1".into(),
+            },
             ResponseItem::FunctionCallOutput { call_id: "c1".into(), output: FunctionCallOutput::Text("ok".into()) },
             ResponseItem::CustomToolCall { name: "apply_patch".into(), input: "*** Begin Patch".into(), call_id: "c2".into() },
             ResponseItem::CustomToolCallOutput { call_id: "c2".into(), output: "done".into() },

@@ -33,8 +33,7 @@ enum Command {
 }
 
 fn init_tracing(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CODELOOP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CODELOOP_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     match log_file {
         Some(path) => {

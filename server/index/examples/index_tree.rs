@@ -15,10 +15,7 @@ fn rss() -> String {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(cache)) = (args.next().map(PathBuf::from), args.next().map(PathBuf::from)) else {
         eprintln!("usage: index_tree DIR CACHE_DIR [QUERY]");

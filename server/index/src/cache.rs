@@ -42,8 +42,23 @@ const FLAG_RACY: u8 = 2;
 const KINDS: [SymbolKind; 17] = {
     use SymbolKind::*;
     [
-        Module, Namespace, Class, Struct, Enum, Interface, Trait, Function, Method, Constructor, Field, EnumMember,
-        Constant, Variable, TypeAlias, Macro, Impl,
+        Module,
+        Namespace,
+        Class,
+        Struct,
+        Enum,
+        Interface,
+        Trait,
+        Function,
+        Method,
+        Constructor,
+        Field,
+        EnumMember,
+        Constant,
+        Variable,
+        TypeAlias,
+        Macro,
+        Impl,
     ]
 };
 

@@ -108,14 +108,7 @@ fn line_span(text: &str, starts: impl Fn(usize) -> usize, start: u32, end: u32) 
 }
 
 /// Builds the context of `range` (bytes) in the document `doc` at `path`.
-pub fn context(
-    index: &Index,
-    path: &Path,
-    lang: Lang,
-    doc: &text::Document,
-    tree: &syntax::Tree,
-    range: Range<usize>,
-) -> AgentContext {
+pub fn context(index: &Index, path: &Path, lang: Lang, doc: &text::Document, tree: &syntax::Tree, range: Range<usize>) -> AgentContext {
     let path = &*index.normalize(path);
     let rope = doc.rope();
     let len = rope.len_bytes();
@@ -210,11 +203,8 @@ pub fn context(
                 truncated,
             });
         }
-        let mut hits: Vec<_> = index
-            .definitions(&name, 64)
-            .into_iter()
-            .filter(|h| &*h.path != path && h.symbol.kind != SymbolKind::Variable)
-            .collect();
+        let mut hits: Vec<_> =
+            index.definitions(&name, 64).into_iter().filter(|h| &*h.path != path && h.symbol.kind != SymbolKind::Variable).collect();
         let shared = |p: &Path| p.components().zip(path.components()).take_while(|(a, b)| a == b).count();
         hits.sort_by_key(|h| (kind_rank(h.symbol.kind), usize::MAX - shared(&h.path)));
         for h in hits.into_iter().take(DEFINITIONS_PER_NAME.saturating_sub(found)) {
@@ -279,14 +269,7 @@ impl AgentContext {
         let _ = writeln!(out, "# Context: `{path}` ({})\n", self.language);
         if let Some(e) = &self.enclosing {
             let container = e.container.as_deref().map(|c| format!(" in `{c}`")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "## Enclosing {} `{}`{container} (lines {}-{})\n",
-                e.kind.as_str(),
-                e.name,
-                e.start_line,
-                e.end_line
-            );
+            let _ = writeln!(out, "## Enclosing {} `{}`{container} (lines {}-{})\n", e.kind.as_str(), e.name, e.start_line, e.end_line);
             code_block(&mut out, Some(self.language), &e.text);
             out.push('\n');
         }

@@ -17,12 +17,18 @@ pub(crate) const BINARY_PROBE_BYTES: usize = 8 * 1024;
 /// read a skipped file again unless it changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SkipReason {
-    TooLarge { bytes: u64, limit: u64 },
+    TooLarge {
+        bytes: u64,
+        limit: u64,
+    },
     /// A NUL byte in the first 8 KiB.
     Binary,
     NotUtf8,
     /// A line over 5,000 bytes, or an average line over 300 bytes in a file over 20 KiB.
-    Minified { longest_line: u64, average_line: u64 },
+    Minified {
+        longest_line: u64,
+        average_line: u64,
+    },
 }
 
 impl fmt::Display for SkipReason {

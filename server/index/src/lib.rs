@@ -126,12 +126,7 @@ impl Inner {
 
     /// The innermost root containing `path`.
     fn root_of(&self, path: &Path) -> Option<u32> {
-        self.roots
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| path.starts_with(r))
-            .max_by_key(|(_, r)| r.as_os_str().len())
-            .map(|(i, _)| i as u32)
+        self.roots.iter().enumerate().filter(|(_, r)| path.starts_with(r)).max_by_key(|(_, r)| r.as_os_str().len()).map(|(i, _)| i as u32)
     }
 }
 

@@ -69,14 +69,8 @@ mod tests {
 
     #[test]
     fn agrees_with_rope_positions() {
-        let samples = [
-            "",
-            "a",
-            "a\nb",
-            "fn main() {}\r\nlet é = \"😀\";\rnext\n\nlast",
-            "\r\r\n\n😀x\r",
-            "naïve 𝒳 straße\n  ünïcödé 😀😀 end",
-        ];
+        let samples =
+            ["", "a", "a\nb", "fn main() {}\r\nlet é = \"😀\";\rnext\n\nlast", "\r\r\n\n😀x\r", "naïve 𝒳 straße\n  ünïcödé 😀😀 end"];
         for text in samples {
             let rope = text::Rope::from_str(text);
             let index = LineIndex::new(text);

@@ -280,12 +280,7 @@ pub(crate) fn index_workspace(inner: &Inner, progress: &(dyn Fn(IndexProgress) +
         let mut state = inner.write();
         let vanished: Vec<PathBuf> = state
             .entries()
-            .filter(|(_, e)| {
-                e.disk.is_some()
-                    && e.seq <= since
-                    && e.root.is_some_and(|r| walked.contains(&r))
-                    && !seen.contains(&*e.path)
-            })
+            .filter(|(_, e)| e.disk.is_some() && e.seq <= since && e.root.is_some_and(|r| walked.contains(&r)) && !seen.contains(&*e.path))
             .map(|(_, e)| e.path.to_path_buf())
             .collect();
         for p in &vanished {
@@ -374,10 +369,7 @@ pub(crate) fn save_cache(inner: &Inner) -> std::io::Result<()> {
         // Encoding under a read lock lets searches go on meanwhile.
         let bytes = {
             let state = inner.read();
-            let files = state
-                .entries()
-                .filter(|(_, e)| e.root == Some(i as u32))
-                .filter_map(|(_, e)| Some((&*e.path, e.disk.as_ref()?)));
+            let files = state.entries().filter(|(_, e)| e.root == Some(i as u32)).filter_map(|(_, e)| Some((&*e.path, e.disk.as_ref()?)));
             cache::encode(canonical, root, files)
         };
         let path = cache::cache_path(dir, canonical);

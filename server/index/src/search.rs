@@ -111,10 +111,9 @@ fn top(state: &State, mut cands: Vec<Candidate>, limit: usize) -> Vec<SymbolHit>
     };
     cands.sort_by(|a, b| {
         a.key.cmp(&b.key).then_with(|| match (resolve(a), resolve(b)) {
-            (Some((ea, sa)), Some((eb, sb))) => ea
-                .path
-                .cmp(&eb.path)
-                .then_with(|| sa.selection_start(a.sym as usize).cmp(&sb.selection_start(b.sym as usize))),
+            (Some((ea, sa)), Some((eb, sb))) => {
+                ea.path.cmp(&eb.path).then_with(|| sa.selection_start(a.sym as usize).cmp(&sb.selection_start(b.sym as usize)))
+            }
             _ => Ordering::Equal,
         })
     });

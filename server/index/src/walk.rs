@@ -41,12 +41,7 @@ fn builder(paths: &[PathBuf], threads: usize) -> Option<WalkBuilder> {
     for p in rest {
         b.add(p);
     }
-    b.standard_filters(true)
-        .hidden(true)
-        .parents(true)
-        .require_git(false)
-        .follow_links(false)
-        .threads(threads.max(1));
+    b.standard_filters(true).hidden(true).parents(true).require_git(false).follow_links(false).threads(threads.max(1));
     Some(b)
 }
 

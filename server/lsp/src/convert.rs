@@ -51,10 +51,7 @@ pub fn negotiate_encoding(caps: &lsp::ClientCapabilities) -> PositionEncoding {
         .and_then(|g| g.position_encodings.as_ref())
         .map(|v| v.iter().filter_map(|k| PositionEncoding::from_wire(k.as_str())).collect())
         .unwrap_or_default();
-    [PositionEncoding::Utf8, PositionEncoding::Utf32]
-        .into_iter()
-        .find(|e| offered.contains(e))
-        .unwrap_or(PositionEncoding::Utf16)
+    [PositionEncoding::Utf8, PositionEncoding::Utf32].into_iter().find(|e| offered.contains(e)).unwrap_or(PositionEncoding::Utf16)
 }
 
 pub fn symbol_kind(k: SymbolKind) -> lsp::SymbolKind {
@@ -91,7 +88,11 @@ mod tests {
         });
         assert_eq!(negotiate_encoding(&caps), PositionEncoding::Utf32);
         caps.general = Some(lsp::GeneralClientCapabilities {
-            position_encodings: Some(vec![lsp::PositionEncodingKind::UTF16, lsp::PositionEncodingKind::UTF8, lsp::PositionEncodingKind::UTF32]),
+            position_encodings: Some(vec![
+                lsp::PositionEncodingKind::UTF16,
+                lsp::PositionEncodingKind::UTF8,
+                lsp::PositionEncodingKind::UTF32,
+            ]),
             ..Default::default()
         });
         assert_eq!(negotiate_encoding(&caps), PositionEncoding::Utf8);

@@ -87,9 +87,7 @@ impl DocStore {
         let (applied_tx, applied) = tokio::sync::watch::channel(0);
         let store = Arc::new(DocStore { map: RwLock::new(HashMap::new()), submitted: submitted.clone(), applied });
         let actor = Actor { store: store.clone(), shared, states: HashMap::new(), dirty: HashSet::new(), unparsed: HashSet::new() };
-        let spawned = std::thread::Builder::new()
-            .name("codeloop-documents".into())
-            .spawn(move || actor.run(rx, applied_tx));
+        let spawned = std::thread::Builder::new().name("codeloop-documents".into()).spawn(move || actor.run(rx, applied_tx));
         if let Err(e) = spawned {
             tracing::error!("cannot start the document thread: {e}");
         }
@@ -138,11 +136,8 @@ struct Actor {
 impl Actor {
     fn run(mut self, rx: mpsc::Receiver<DocMsg>, applied: tokio::sync::watch::Sender<u64>) {
         loop {
-            let msg = if self.dirty.is_empty() {
-                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            } else {
-                rx.recv_timeout(INDEX_DEBOUNCE)
-            };
+            let msg =
+                if self.dirty.is_empty() { rx.recv().map_err(|_| RecvTimeoutError::Disconnected) } else { rx.recv_timeout(INDEX_DEBOUNCE) };
             let first = match msg {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
@@ -180,8 +175,12 @@ impl Actor {
         let result = match method {
             "textDocument/didOpen" => serde_json::from_value(params).map(|p| self.open(p)),
             "textDocument/didChange" => serde_json::from_value(params).map(|p| self.change(p)),
-            "textDocument/didClose" => serde_json::from_value(params).map(|p: lsp::DidCloseTextDocumentParams| self.close(p.text_document.uri)),
-            "textDocument/didSave" => serde_json::from_value(params).map(|p: lsp::DidSaveTextDocumentParams| self.save(p.text_document.uri)),
+            "textDocument/didClose" => {
+                serde_json::from_value(params).map(|p: lsp::DidCloseTextDocumentParams| self.close(p.text_document.uri))
+            }
+            "textDocument/didSave" => {
+                serde_json::from_value(params).map(|p: lsp::DidSaveTextDocumentParams| self.save(p.text_document.uri))
+            }
             _ => Ok(()),
         };
         if let Err(e) = result {
@@ -211,7 +210,11 @@ impl Actor {
             } else {
                 self.note(
                     MessageType::INFO,
-                    format!("{uri}: {} is larger than {}; kept as text but not parsed (no symbols)", stdx::human_bytes(doc.len_bytes() as u64), stdx::human_bytes(MAX_PARSE_BYTES as u64)),
+                    format!(
+                        "{uri}: {} is larger than {}; kept as text but not parsed (no symbols)",
+                        stdx::human_bytes(doc.len_bytes() as u64),
+                        stdx::human_bytes(MAX_PARSE_BYTES as u64)
+                    ),
                 );
             }
             return None;
@@ -224,7 +227,10 @@ impl Actor {
         let version = p.text_document.version;
         let enc = self.shared.encoding();
         let Some(state) = self.states.get_mut(&uri) else {
-            self.note(MessageType::ERROR, format!("textDocument/didChange: {uri} is not open; the change was ignored (send didOpen first)"));
+            self.note(
+                MessageType::ERROR,
+                format!("textDocument/didChange: {uri} is not open; the change was ignored (send didOpen first)"),
+            );
             return;
         };
         let old_version = state.doc.version();

@@ -18,7 +18,7 @@ mod server;
 mod state;
 pub mod stdio;
 
-pub use server::{InitOptions, IndexOptions};
+pub use server::{IndexOptions, InitOptions};
 pub use stdio::Ending;
 
 use std::sync::Arc;

@@ -15,12 +15,7 @@ use tower::Service;
 use tower_lsp::jsonrpc::{Request, Response};
 
 /// The notifications that change the document store.
-pub const DOC_METHODS: [&str; 4] = [
-    "textDocument/didOpen",
-    "textDocument/didChange",
-    "textDocument/didClose",
-    "textDocument/didSave",
-];
+pub const DOC_METHODS: [&str; 4] = ["textDocument/didOpen", "textDocument/didChange", "textDocument/didClose", "textDocument/didSave"];
 
 pub struct Ordered<S> {
     inner: S,

@@ -40,12 +40,7 @@ impl Progress {
         let p = Progress { client, token, title: title.to_string(), last: None };
         match &p.token {
             Some(t) => {
-                let begin = WorkDoneProgressBegin {
-                    title: p.title.clone(),
-                    cancellable: Some(false),
-                    message: None,
-                    percentage: Some(0),
-                };
+                let begin = WorkDoneProgressBegin { title: p.title.clone(), cancellable: Some(false), message: None, percentage: Some(0) };
                 p.send(t.clone(), WorkDoneProgress::Begin(begin)).await;
             }
             None => p.client.log_message(MessageType::INFO, format!("{}: started", p.title)).await,

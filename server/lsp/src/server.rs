@@ -76,12 +76,7 @@ fn invalid_params(message: String) -> Error {
 }
 
 impl Backend {
-    pub fn new(
-        client: Client,
-        shared: Arc<Shared>,
-        docs: Arc<DocStore>,
-        mut notes: tokio::sync::mpsc::UnboundedReceiver<Note>,
-    ) -> Backend {
+    pub fn new(client: Client, shared: Arc<Shared>, docs: Arc<DocStore>, mut notes: tokio::sync::mpsc::UnboundedReceiver<Note>) -> Backend {
         let c = client.clone();
         tokio::spawn(async move {
             while let Some(note) = notes.recv().await {
@@ -94,12 +89,7 @@ impl Backend {
     }
 
     fn roots(params: &InitializeParams) -> Vec<PathBuf> {
-        let mut roots: Vec<PathBuf> = params
-            .workspace_folders
-            .iter()
-            .flatten()
-            .filter_map(|f| convert::uri_to_path(&f.uri))
-            .collect();
+        let mut roots: Vec<PathBuf> = params.workspace_folders.iter().flatten().filter_map(|f| convert::uri_to_path(&f.uri)).collect();
         #[allow(deprecated)]
         if roots.is_empty() {
             if let Some(p) = params.root_uri.as_ref().and_then(convert::uri_to_path) {
@@ -127,7 +117,12 @@ impl Backend {
             Ok(stats) => {
                 let message = format!(
                     "{} files, {} symbols ({} parsed, {} from cache, {} skipped) in {:.2}s",
-                    stats.files_seen, stats.symbols, stats.files_parsed, stats.files_from_cache, stats.files_skipped, stats.elapsed.as_secs_f64()
+                    stats.files_seen,
+                    stats.symbols,
+                    stats.files_parsed,
+                    stats.files_from_cache,
+                    stats.files_skipped,
+                    stats.elapsed.as_secs_f64()
                 );
                 tracing::info!("index ready: {message}");
                 progress.end(message).await;
@@ -283,19 +278,23 @@ impl LanguageServer for Backend {
             let out = tokio::task::spawn_blocking(move || {
                 let symbols = snap.symbols();
                 let rope = snap.doc.rope();
-                nest(&symbols, |s| s.parent, |s| {
-                    #[allow(deprecated)]
-                    DocumentSymbol {
-                        name: s.name.clone(),
-                        detail: s.container.clone(),
-                        kind: convert::symbol_kind(s.kind),
-                        tags: None,
-                        deprecated: None,
-                        range: convert::byte_range(rope, &s.range, enc),
-                        selection_range: convert::byte_range(rope, &s.selection, enc),
-                        children: None,
-                    }
-                })
+                nest(
+                    &symbols,
+                    |s| s.parent,
+                    |s| {
+                        #[allow(deprecated)]
+                        DocumentSymbol {
+                            name: s.name.clone(),
+                            detail: s.container.clone(),
+                            kind: convert::symbol_kind(s.kind),
+                            tags: None,
+                            deprecated: None,
+                            range: convert::byte_range(rope, &s.range, enc),
+                            selection_range: convert::byte_range(rope, &s.selection, enc),
+                            children: None,
+                        }
+                    },
+                )
             })
             .await
             .map_err(internal)?;
@@ -307,19 +306,23 @@ impl LanguageServer for Backend {
         let Some(symbols) = index.file_symbols(&path) else {
             return Err(invalid_params(format!("{uri} is neither open nor indexed")));
         };
-        let out = nest(&symbols, |s| s.parent.map(|p| p as usize), |s| {
-            #[allow(deprecated)]
-            DocumentSymbol {
-                name: s.name.to_string(),
-                detail: s.container.as_deref().map(str::to_string),
-                kind: convert::symbol_kind(s.kind),
-                tags: None,
-                deprecated: None,
-                range: convert::range(s.range, enc),
-                selection_range: convert::range(s.selection, enc),
-                children: None,
-            }
-        });
+        let out = nest(
+            &symbols,
+            |s| s.parent.map(|p| p as usize),
+            |s| {
+                #[allow(deprecated)]
+                DocumentSymbol {
+                    name: s.name.to_string(),
+                    detail: s.container.as_deref().map(str::to_string),
+                    kind: convert::symbol_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    range: convert::range(s.range, enc),
+                    selection_range: convert::range(s.selection, enc),
+                    children: None,
+                }
+            },
+        );
         Ok(Some(DocumentSymbolResponse::Nested(out)))
     }
 

@@ -350,13 +350,16 @@ mod tests {
                 Frame::Body(b) => seen.push(String::from_utf8_lossy(&b).into_owned()),
             }
         }
-        assert_eq!(seen, vec![
-            "E:malformed header line \"garbage\"".to_string(),
-            "{}".into(),
-            "E:invalid Content-Length \"x\"".into(),
-            "[1]".into(),
-            "E:missing Content-Length header".into(),
-            "7".into(),
-        ]);
+        assert_eq!(
+            seen,
+            vec![
+                "E:malformed header line \"garbage\"".to_string(),
+                "{}".into(),
+                "E:invalid Content-Length \"x\"".into(),
+                "[1]".into(),
+                "E:missing Content-Length header".into(),
+                "7".into(),
+            ]
+        );
     }
 }

@@ -44,10 +44,10 @@ impl Lang {
     pub fn from_path(path: &Path) -> Option<Lang> {
         let file_name = path.file_name()?.to_str()?;
         match file_name {
-            "Rakefile" | "Gemfile" | "Guardfile" | "Capfile" | "Vagrantfile" | "Podfile"
-            | "Brewfile" | "config.ru" => return Some(Lang::Ruby),
-            ".bashrc" | ".bash_profile" | ".bash_aliases" | ".bash_logout" | ".profile"
-            | "PKGBUILD" => return Some(Lang::Bash),
+            "Rakefile" | "Gemfile" | "Guardfile" | "Capfile" | "Vagrantfile" | "Podfile" | "Brewfile" | "config.ru" => {
+                return Some(Lang::Ruby)
+            }
+            ".bashrc" | ".bash_profile" | ".bash_aliases" | ".bash_logout" | ".profile" | "PKGBUILD" => return Some(Lang::Bash),
             _ => {}
         }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();

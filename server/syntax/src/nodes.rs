@@ -59,8 +59,7 @@ fn is_identifier(lang: Lang, node: Node<'_>) -> bool {
         Lang::Ruby => kind == "constant",
         Lang::Bash => {
             kind == "variable_name"
-                || (kind == "word"
-                    && node.parent().is_some_and(|p| matches!(p.kind(), "command_name" | "function_definition")))
+                || (kind == "word" && node.parent().is_some_and(|p| matches!(p.kind(), "command_name" | "function_definition")))
         }
         _ => false,
     }

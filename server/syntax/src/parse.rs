@@ -48,9 +48,7 @@ pub fn parse_rope(lang: Lang, rope: &text::Rope, old: Option<&Tree>) -> Option<T
         let same = same_grammar(&tree.language(), &lang.language());
         !stdx::never!(!same, "old tree given to parse_rope is not a {} tree", lang.name())
     });
-    with_parser(lang, ROPE_DEADLINE, |parser, options| {
-        parser.parse_with_options(&mut read, old, Some(options))
-    })
+    with_parser(lang, ROPE_DEADLINE, |parser, options| parser.parse_with_options(&mut read, old, Some(options)))
 }
 
 /// Grammars have no identity to compare, so compare what tells the linked ones apart.
@@ -68,9 +66,7 @@ pub fn parse_bytes(lang: Lang, src: &[u8]) -> Option<Tree> {
         }
         &src[byte..]
     };
-    with_parser(lang, BYTES_DEADLINE, |parser, options| {
-        parser.parse_with_options(&mut read, None, Some(options))
-    })
+    with_parser(lang, BYTES_DEADLINE, |parser, options| parser.parse_with_options(&mut read, None, Some(options)))
 }
 
 /// Tells `tree` about an edit of its text, so the next `parse_rope(.., Some(tree))` can reuse
@@ -93,11 +89,7 @@ pub(crate) fn input_edit(edit: &text::TextEdit) -> InputEdit {
 
 /// Runs `f` with this thread's parser for `lang` and a progress callback that gives up after
 /// `deadline`.
-fn with_parser(
-    lang: Lang,
-    deadline: Duration,
-    f: impl FnOnce(&mut Parser, ParseOptions<'_>) -> Option<Tree>,
-) -> Option<Tree> {
+fn with_parser(lang: Lang, deadline: Duration, f: impl FnOnce(&mut Parser, ParseOptions<'_>) -> Option<Tree>) -> Option<Tree> {
     let started = Instant::now();
     let mut timed_out = false;
     let mut progress = |_: &ParseState| {
@@ -134,12 +126,7 @@ fn with_parser(
         Some(tree)
     })?;
     if tree.is_none() {
-        tracing::warn!(
-            lang = lang.name(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            timed_out,
-            "parse gave up"
-        );
+        tracing::warn!(lang = lang.name(), elapsed_ms = started.elapsed().as_millis() as u64, timed_out, "parse gave up");
     }
     tree
 }
@@ -164,9 +151,7 @@ mod tests {
     fn deadline_gives_up_and_the_parser_recovers() {
         let big = "fn f() { let x = [1, 2, 3]; }\n".repeat(40_000);
         let mut read = |byte: usize, _: Point| -> &[u8] { big.as_bytes().get(byte..).unwrap_or_default() };
-        let gave_up = with_parser(Lang::Rust, Duration::ZERO, |parser, options| {
-            parser.parse_with_options(&mut read, None, Some(options))
-        });
+        let gave_up = with_parser(Lang::Rust, Duration::ZERO, |parser, options| parser.parse_with_options(&mut read, None, Some(options)));
         assert!(gave_up.is_none());
         // The cancelled parse must not leak into the next one on this thread.
         let small = "struct S;";

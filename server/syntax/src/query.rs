@@ -67,9 +67,8 @@ pub(crate) fn symbols_query(lang: Lang) -> Option<&'static SymbolsQuery> {
 }
 
 fn compile(lang: Lang) -> Compiled {
-    let query = Query::new(&lang.language(), query_source(lang)).map_err(|err| {
-        format!("{}:{}:{}: {:?}: {}", lang.name(), err.row + 1, err.column + 1, err.kind, err.message)
-    })?;
+    let query = Query::new(&lang.language(), query_source(lang))
+        .map_err(|err| format!("{}:{}:{}: {:?}: {}", lang.name(), err.row + 1, err.column + 1, err.kind, err.message))?;
     let mut kinds = Vec::new();
     for capture in query.capture_names() {
         let kind = match capture.strip_prefix(DEFINITION_PREFIX) {
@@ -83,13 +82,7 @@ fn compile(lang: Lang) -> Compiled {
         kinds.push(kind);
     }
     let index = |name: &str| query.capture_index_for_name(name);
-    let compiled = SymbolsQuery {
-        name: index(NAME),
-        container: index(CONTAINER),
-        trait_: index(TRAIT),
-        kinds,
-        query,
-    };
+    let compiled = SymbolsQuery { name: index(NAME), container: index(CONTAINER), trait_: index(TRAIT), kinds, query };
     check_patterns(lang, &compiled)?;
     Ok(compiled)
 }
@@ -104,10 +97,7 @@ fn check_patterns(lang: Lang, compiled: &SymbolsQuery) -> Result<(), String> {
         let line = source.get(..start).unwrap_or_default().lines().count() + 1;
         let definitions = text.matches(&format!("@{DEFINITION_PREFIX}")).count();
         if definitions != 1 || !text.contains(&format!("@{NAME}")) {
-            return Err(format!(
-                "{}:{line}: a pattern needs one @definition.<kind> and a @name capture",
-                lang.name()
-            ));
+            return Err(format!("{}:{line}: a pattern needs one @definition.<kind> and a @name capture", lang.name()));
         }
     }
     Ok(())

@@ -312,11 +312,8 @@ fn finish(lang: Lang, mut raws: Vec<Raw>) -> Vec<Symbol> {
     let parents = loop {
         let parents = nest(&raws);
         let before = raws.len();
-        let keep: Vec<bool> = raws
-            .iter()
-            .zip(&parents)
-            .map(|(raw, parent)| !is_local(raw.kind, parent.and_then(|p| raws.get(p)).map(|p| p.kind)))
-            .collect();
+        let keep: Vec<bool> =
+            raws.iter().zip(&parents).map(|(raw, parent)| !is_local(raw.kind, parent.and_then(|p| raws.get(p)).map(|p| p.kind))).collect();
         let mut keep = keep.into_iter();
         raws.retain(|_| keep.next().unwrap_or(true));
         if raws.len() == before {
@@ -372,9 +369,7 @@ fn nest(raws: &[Raw]) -> Vec<Option<usize>> {
 fn is_local(kind: SymbolKind, parent: Option<SymbolKind>) -> bool {
     let Some(parent) = parent else { return false };
     match kind {
-        SymbolKind::Variable | SymbolKind::Constant | SymbolKind::Field => {
-            parent.is_function_like() || parent.is_value()
-        }
+        SymbolKind::Variable | SymbolKind::Constant | SymbolKind::Field => parent.is_function_like() || parent.is_value(),
         // Object-literal methods in JavaScript and members of anonymous classes.
         SymbolKind::Method => parent.is_function_like(),
         _ => false,
@@ -384,12 +379,7 @@ fn is_local(kind: SymbolKind, parent: Option<SymbolKind>) -> bool {
 /// Whether a function directly inside a definition of `kind` is a method.
 fn is_method_parent(lang: Lang, kind: SymbolKind) -> bool {
     match kind {
-        SymbolKind::Class
-        | SymbolKind::Struct
-        | SymbolKind::Enum
-        | SymbolKind::Interface
-        | SymbolKind::Trait
-        | SymbolKind::Impl => true,
+        SymbolKind::Class | SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Interface | SymbolKind::Trait | SymbolKind::Impl => true,
         SymbolKind::Module => lang == Lang::Ruby,
         _ => false,
     }

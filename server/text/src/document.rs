@@ -30,11 +30,9 @@ pub enum ChangeError {
 impl std::fmt::Display for ChangeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChangeError::InvertedRange { start, end } => write!(
-                f,
-                "range end {}:{} is before its start {}:{}",
-                end.line, end.col, start.line, start.col
-            ),
+            ChangeError::InvertedRange { start, end } => {
+                write!(f, "range end {}:{} is before its start {}:{}", end.line, end.col, start.line, start.col)
+            }
         }
     }
 }
@@ -88,12 +86,7 @@ impl Document {
 
     /// Applies one change: `None` replaces the whole text, `Some((start, end))` replaces that
     /// range (positions in `enc`, clamped). Returns the edit for an incremental re-parse.
-    pub fn apply_change(
-        &mut self,
-        range: Option<(LineCol, LineCol)>,
-        text: &str,
-        enc: PositionEncoding,
-    ) -> Result<TextEdit, ChangeError> {
+    pub fn apply_change(&mut self, range: Option<(LineCol, LineCol)>, text: &str, enc: PositionEncoding) -> Result<TextEdit, ChangeError> {
         let (start, end, clamped) = match range {
             None => (0, self.rope.len_bytes(), false),
             Some((s, e)) => {

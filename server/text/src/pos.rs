@@ -166,4 +166,3 @@ pub fn point_of(rope: &Rope, byte: usize) -> Point {
     let line = rope.byte_to_line(byte);
     Point { row: line, column: byte - rope.line_to_byte(line) }
 }
-

@@ -116,8 +116,12 @@ fn random_edits_match_string_model() {
         let len = model.len();
         let mut a = next(len + 1);
         let mut b = next(len + 1);
-        while !model.is_char_boundary(a) { a -= 1; }
-        while !model.is_char_boundary(b) { b -= 1; }
+        while !model.is_char_boundary(a) {
+            a -= 1;
+        }
+        while !model.is_char_boundary(b) {
+            b -= 1;
+        }
         let (a, b) = (a.min(b), a.max(b));
         let mut ins = String::new();
         for _ in 0..next(4) {

@@ -84,7 +84,8 @@ impl Fixture {
 
     /// The index's files (served ones), relative and sorted.
     pub fn indexed(&self, index: &Index) -> Vec<String> {
-        let mut files: Vec<String> = index.inner.read().entries().filter(|(_, e)| e.served().is_some()).map(|(_, e)| self.rel(&e.path)).collect();
+        let mut files: Vec<String> =
+            index.inner.read().entries().filter(|(_, e)| e.served().is_some()).map(|(_, e)| self.rel(&e.path)).collect();
         files.sort();
         files
     }

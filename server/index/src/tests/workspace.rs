@@ -75,8 +75,7 @@ fn skips_huge_binary_minified_and_non_utf8_files_with_reasons() {
     f.write("latin1.py", b"name = '\xe9t\xe9'\n");
     let (index, stats) = f.index();
     assert_eq!(counts(&stats), (6, 1, 0, 5));
-    let reasons: Vec<String> =
-        index.skipped_files().iter().map(|(p, r)| format!("{}: {r}", f.rel(p))).collect();
+    let reasons: Vec<String> = index.skipped_files().iter().map(|(p, r)| format!("{}: {r}", f.rel(p))).collect();
     expect![[r#"
         [
             "binary.py: binary (NUL byte)",

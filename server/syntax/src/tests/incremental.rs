@@ -33,20 +33,41 @@ impl Rng {
 }
 
 const COMMON: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", "/*", "*/", "//", "\"", "'", "é", "😀", "∑x", "\r\n", "\n", "\r",
-    " ", "    ", "\t", ";", ",", ":", "#", "x", "name", "=", "0x1F", "\\",
+    "{", "}", "(", ")", "[", "]", "/*", "*/", "//", "\"", "'", "é", "😀", "∑x", "\r\n", "\n", "\r", " ", "    ", "\t", ";", ",", ":", "#",
+    "x", "name", "=", "0x1F", "\\",
 ];
 
 const RUST: &[&str] = &[
-    "fn f() {", "struct S { a: u8 }\n", "impl S {\n", "let x = \"é\";\n", "/* comment 😀 */",
-    "r#\"raw\"#", "'a'", "'lifetime", "mod m {\n", "#[derive(Debug)]\n", "trait T {}\r\n",
-    "match x { _ => {} }", "macro_rules! m { () => {} }\n",
+    "fn f() {",
+    "struct S { a: u8 }\n",
+    "impl S {\n",
+    "let x = \"é\";\n",
+    "/* comment 😀 */",
+    "r#\"raw\"#",
+    "'a'",
+    "'lifetime",
+    "mod m {\n",
+    "#[derive(Debug)]\n",
+    "trait T {}\r\n",
+    "match x { _ => {} }",
+    "macro_rules! m { () => {} }\n",
 ];
 
 const PYTHON: &[&str] = &[
-    "def f(x):\n    return x\n", "class A:\n    pass\n", "    ", "\n    ", "if x:\n", "\"\"\"doc\"\"\"",
-    "@decorator\n", "lambda: 0", "'''", "f\"{x}\"", "async def g():\r\n    await h()\r\n", "MAX = 1\n",
-    "# comment é\n", "else:\n",
+    "def f(x):\n    return x\n",
+    "class A:\n    pass\n",
+    "    ",
+    "\n    ",
+    "if x:\n",
+    "\"\"\"doc\"\"\"",
+    "@decorator\n",
+    "lambda: 0",
+    "'''",
+    "f\"{x}\"",
+    "async def g():\r\n    await h()\r\n",
+    "MAX = 1\n",
+    "# comment é\n",
+    "else:\n",
 ];
 
 /// Walks both trees in lockstep and reports the first difference in kind, range or shape.
@@ -127,21 +148,13 @@ fn check_incremental(lang: Lang, initial: &str, snippets: &[&str], seed: u64) {
             if let Some(diff) = first_difference(tree.root_node(), fresh.root_node()) {
                 panic!("{diff}\n{}", context());
             }
-            assert_eq!(
-                symbols_rope(lang, &tree, doc.rope()),
-                symbols_rope(lang, &fresh, doc.rope()),
-                "{}",
-                context()
-            );
+            assert_eq!(symbols_rope(lang, &tree, doc.rope()), symbols_rope(lang, &fresh, doc.rope()), "{}", context());
         }
     }
 }
 
 fn corpus(lang: Lang, file: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../grammars/corpus")
-        .join(lang.name())
-        .join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grammars/corpus").join(lang.name()).join(file);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -160,7 +173,6 @@ fn python_incremental_matches_fresh_parse() {
         check_incremental(Lang::Python, &src, PYTHON, seed);
     }
 }
-
 
 #[test]
 fn old_tree_of_another_language_is_ignored() {

@@ -55,9 +55,8 @@ fn comments_overlapping_a_range() {
     let src = "// one\nfn a() {} /* two */\n/// three\nfn b() {}\n// four\n";
     let rope = text::Rope::from_str(src);
     let tree = parse_rope(Lang::Rust, &rope, None).unwrap();
-    let found = |range: std::ops::Range<usize>| {
-        comments_in(&tree, range).into_iter().map(|r| src[r].trim_end().to_owned()).collect::<Vec<_>>()
-    };
+    let found =
+        |range: std::ops::Range<usize>| comments_in(&tree, range).into_iter().map(|r| src[r].trim_end().to_owned()).collect::<Vec<_>>();
     assert_eq!(found(0..src.len()), ["// one", "/* two */", "/// three", "// four"]);
     let b = src.find("fn b").unwrap();
     assert_eq!(found(10..b), ["/* two */", "/// three"]);

@@ -8,10 +8,7 @@ use super::incremental::Rng;
 use crate::{comments_in, identifiers_in, parse_bytes, parse_rope, symbols_bytes, symbols_rope, Lang};
 
 fn corpus(lang: Lang, file: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../grammars/corpus")
-        .join(lang.name())
-        .join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grammars/corpus").join(lang.name()).join(file);
     std::fs::read_to_string(path).unwrap()
 }
 
