@@ -5,10 +5,12 @@
 //! Architecture invariant: types only. serde and serde_json, no logic beyond small constructors and
 //! accessors, no I/O. Enums that cross the wire are non-exhaustive; ids are strings on the wire.
 
+mod edits;
 mod ids;
 mod models;
 mod usage;
 
+pub use edits::{BaseVersion, EditProposal, FileChange, TextReplace};
 pub use ids::{CallId, ThreadId, TurnId};
 pub use models::{
     ContentItem, CustomToolFormat, FunctionCallOutput, MessagePhase, ReasoningContent, ReasoningSummary, ResponseItem, Role, ToolSpec,
