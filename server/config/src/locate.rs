@@ -1,0 +1,53 @@
+//! Where the configuration files are: the user's config directory and the project's `.codeloop/`.
+
+use std::path::{Path, PathBuf};
+
+/// `$CODELOOP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/codeloop`, else `~/.config/codeloop`.
+pub fn user_config_dir() -> Option<PathBuf> {
+    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = non_empty("CODELOOP_CONFIG_DIR") {
+        return Some(d);
+    }
+    if let Some(d) = non_empty("XDG_CONFIG_HOME") {
+        return Some(d.join("codeloop"));
+    }
+    non_empty("HOME").map(|h| h.join(".config").join("codeloop"))
+}
+
+/// The project's config file and the project root it belongs to: the nearest `.codeloop/config.toml`
+/// from `cwd` upward, not looking above the first directory that holds `.git` (the project root).
+pub fn project_config(cwd: &Path) -> Option<(PathBuf, PathBuf)> {
+    for dir in cwd.ancestors() {
+        let file = dir.join(".codeloop").join("config.toml");
+        if file.is_file() {
+            return Some((file, dir.to_path_buf()));
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_config_stops_at_the_git_root() {
+        let tmp = std::env::temp_dir().join(format!("codeloop-config-locate-{}", std::process::id()));
+        let outer = tmp.join("outer");
+        let repo = outer.join("repo");
+        let sub = repo.join("src").join("deep");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::create_dir_all(outer.join(".codeloop")).unwrap();
+        std::fs::write(outer.join(".codeloop/config.toml"), "model = \"x\"").unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        // The outer .codeloop is above the repository's root: not ours.
+        assert_eq!(project_config(&sub), None);
+        std::fs::create_dir_all(repo.join(".codeloop")).unwrap();
+        std::fs::write(repo.join(".codeloop/config.toml"), "").unwrap();
+        assert_eq!(project_config(&sub), Some((repo.join(".codeloop/config.toml"), repo.clone())));
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}
