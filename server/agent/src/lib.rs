@@ -1,0 +1,9 @@
+//! The agent: threads (sessions), turns, prompt assembly, context, compaction, approvals and
+//! persistence, behind the Op -> Event channels of agent-protocol.
+//!
+//! Architecture invariant: nothing here knows LSP, tower-lsp, lsp-types or JSON-RPC, and nothing
+//! prints. Front ends (the LSP server, `codeloop exec`) submit Ops and render Events.
+
+pub mod compact;
+pub mod prompt;
+pub mod rollout;
