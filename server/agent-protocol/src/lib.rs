@@ -8,6 +8,7 @@
 mod edits;
 mod ids;
 mod models;
+mod protocol;
 mod usage;
 
 pub use edits::{BaseVersion, EditProposal, FileChange, TextReplace};
@@ -15,4 +16,5 @@ pub use ids::{CallId, ThreadId, TurnId};
 pub use models::{
     ContentItem, CustomToolFormat, FunctionCallOutput, MessagePhase, ReasoningContent, ReasoningSummary, ResponseItem, Role, ToolSpec,
 };
+pub use protocol::{ApprovalRequest, EditorContext, EditorDiagnostic, Event, EventMsg, ItemKind, LineRange, Op, ReviewDecision, UserInput};
 pub use usage::{RateLimitSnapshot, RateLimitWindow, TokenUsage};
