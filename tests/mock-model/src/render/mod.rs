@@ -18,10 +18,6 @@ pub struct SseEvent {
 }
 
 impl SseEvent {
-    pub fn named(event: &str, data: &Value) -> SseEvent {
-        SseEvent { event: Some(event.to_owned()), data: data.to_string() }
-    }
-
     pub fn unnamed(data: &Value) -> SseEvent {
         SseEvent { event: None, data: data.to_string() }
     }

@@ -118,14 +118,16 @@ struct Stream<'a> {
 }
 
 impl Stream<'_> {
-    /// Adds `type` and `sequence_number` to `data` and records the event.
-    fn emit(&mut self, kind: &str, mut data: Value) {
-        let mut event = json!({ "type": kind });
-        if let (Some(event), Some(fields)) = (event.as_object_mut(), data.as_object_mut()) {
-            event.append(fields);
-            event.insert("sequence_number".to_owned(), json!(self.events.len()));
-        }
-        self.events.push(SseEvent::named(kind, &event));
+    /// Records `data` as event `kind`, led by `type` and `sequence_number` like the real API writes them
+    /// (serde_json sorts the other keys).
+    fn emit(&mut self, kind: &str, data: Value) {
+        let head = format!(r#"{{"type":{},"sequence_number":{}"#, json!(kind), self.events.len());
+        let rest = data.to_string();
+        let data = match rest.strip_prefix('{').filter(|rest| *rest != "}") {
+            Some(rest) => format!("{head},{rest}"),
+            None => format!("{head}}}"),
+        };
+        self.events.push(SseEvent { event: Some(kind.to_owned()), data });
     }
 
     fn response(&self, status: &str, output: Vec<Value>, usage: Value) -> Value {
