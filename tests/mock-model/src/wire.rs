@@ -133,6 +133,8 @@ pub fn body_stream(pieces: Vec<Piece>) -> impl Stream<Item = Result<Frame<Bytes>
                 Some((Ok(Frame::data(bytes)), pieces))
             }
             Piece::Abort => {
+                // Let hyper flush the events before the abort, as a server dying mid-stream would have sent them.
+                tokio::task::yield_now().await;
                 let error = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "mock-model: disconnect_after_events");
                 Some((Err(error), pieces))
             }

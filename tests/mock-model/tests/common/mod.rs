@@ -4,7 +4,7 @@
 //! Deliberately hand-rolled rather than shared with the server code, so a framing bug in one is not
 //! mirrored in the other.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
