@@ -1,0 +1,7 @@
+use app::*;
+
+fn main() {
+    let config = load_config();
+    run(config);
+    cleanup();
+}
