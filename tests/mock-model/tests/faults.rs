@@ -19,7 +19,7 @@ fn data_values(reply: &common::Reply) -> Vec<Value> {
     reply.events().iter().map(|e| if e.data == "[DONE]" { json!("[DONE]") } else { e.json() }).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunk_size_splits_the_body_into_many_chunks() {
     let script = Script::new([faulty(Faults::default()), faulty(Faults { chunk_size: Some(7), ..Faults::default() })]);
     let server = MockServer::start(script).await.unwrap();
@@ -54,7 +54,7 @@ async fn crlf_comments_and_multiline_data_parse_to_the_same_events() {
     assert_eq!(renumber(data_values(&framed)), renumber(data_values(&plain)));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_aborts_the_connection_mid_body() {
     let script = Script::new([faulty(Faults { disconnect_after_events: Some(3), ..Faults::default() })]);
     let server = MockServer::start(script).await.unwrap();
