@@ -7,3 +7,16 @@
 pub mod compact;
 pub mod prompt;
 pub mod rollout;
+
+mod calls;
+mod ctx;
+mod runtime;
+mod session;
+mod thread;
+mod turn;
+
+pub use ctx::{CallContext, EditResult, EventSink};
+pub use runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
+pub use session::{Session, SessionConfig};
+pub use thread::{spawn, ThreadHandle};
+pub use turn::TurnEnd;
