@@ -189,18 +189,14 @@ impl SseParser {
                 self.event.clear();
                 push_utf8(&mut self.event, value);
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    let mut id = String::new();
-                    push_utf8(&mut id, value);
-                    self.last_id = Some(id);
-                }
+            b"id" if !value.contains(&0) => {
+                let mut id = String::new();
+                push_utf8(&mut id, value);
+                self.last_id = Some(id);
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // Digits only, so this is valid UTF-8; an overflowing value is ignored.
-                    self.retry_ms = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok()).or(self.retry_ms);
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // Digits only, so this is valid UTF-8; an overflowing value is ignored.
+                self.retry_ms = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok()).or(self.retry_ms);
             }
             _ => {}
         }
