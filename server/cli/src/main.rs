@@ -1,9 +1,12 @@
-//! The `codeloop` binary: `codeloop lsp` (the language server over stdio) and
-//! `codeloop index` (build or refresh the workspace symbol index and print statistics).
+//! The `codeloop` binary: `codeloop lsp` (the language server over stdio),
+//! `codeloop index` (build or refresh the workspace symbol index and print statistics),
+//! `codeloop sandbox` (run a command under a sandbox policy; also the helper the server re-executes)
+//! and `codeloop doctor` (what this machine supports).
 //!
 //! Logging goes to stderr or a file, never stdout: in `lsp` mode stdout carries JSON-RPC.
 //! This file wires things together; it holds no server logic.
 
+mod doctor_cmd;
 mod index_cmd;
 
 use anyhow::Context;
@@ -30,6 +33,14 @@ enum Command {
     },
     /// Index directories (respecting .gitignore) and print statistics; reuses the persisted cache.
     Index(index_cmd::IndexArgs),
+    /// Run a command under a sandbox policy: `codeloop sandbox [--mode M] [--network] -- cmd args...`
+    /// (see `codeloop sandbox --help`).
+    Sandbox {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Check what this machine supports (Landlock, seccomp, namespaces, overlayfs, config, state dir).
+    Doctor,
 }
 
 fn init_tracing(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
@@ -50,6 +61,12 @@ fn init_tracing(log_file: Option<&PathBuf>) -> anyhow::Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
+    // The sandbox helper runs before anything else: single-threaded, no logging setup, and it
+    // parses its own arguments (the server passes them; users get `codeloop sandbox --help`).
+    let mut raw = std::env::args_os();
+    if raw.nth(1).is_some_and(|a| a == "sandbox") {
+        sandbox::helper_main(raw.collect());
+    }
     let cli = Cli::parse();
     if let Err(e) = init_tracing(cli.log_file.as_ref()) {
         eprintln!("codeloop: {e:#}");
@@ -60,6 +77,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Lsp { stdio: _ } => run_lsp(),
         Command::Index(args) => index_cmd::run(args),
+        Command::Sandbox { args } => sandbox::helper_main(args),
+        Command::Doctor => doctor_cmd::run(),
     };
     match result {
         Ok(code) => code,
