@@ -12,11 +12,13 @@ mod calls;
 mod ctx;
 mod runtime;
 mod session;
+mod setup;
 mod thread;
 mod turn;
 
 pub use ctx::{CallContext, EditResult, EventSink};
 pub use runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
 pub use session::{Session, SessionConfig};
+pub use setup::{new_session, new_thread_id, session_config, SetupError, DEFAULT_APPROVAL_TIMEOUT};
 pub use thread::{spawn, ThreadHandle};
 pub use turn::TurnEnd;

@@ -1,0 +1,96 @@
+//! Building a thread's session from the configuration: the model client, the base instructions,
+//! the initial context (permissions, AGENTS.md, environment), reasoning settings and a thread id.
+//! Shared by `codeloop exec` and the LSP server so both start threads the same way.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agent_protocol::ThreadId;
+use config::Config;
+use model_client::{ClientConfig, ModelClient, ModelError, Reasoning, ReasoningEffort, ReasoningSummaryMode, Verbosity};
+
+use crate::prompt::{self, ContextSettings, PromptError};
+use crate::runtime::ToolRuntime;
+use crate::session::{Session, SessionConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no model configured: set `model` in ~/.config/codeloop/config.toml, or pass -m MODEL / -c model=MODEL")]
+    NoModel,
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Default time an approval request waits for an answer before it counts as denied.
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A fresh, file-name-safe thread id: time-ordered (milliseconds, hex) plus randomness.
+pub fn new_thread_id() -> ThreadId {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let random = std::collections::hash_map::RandomState::new();
+    let noise = std::hash::BuildHasher::hash_one(&random, (std::process::id(), millis));
+    ThreadId(format!("{millis:012x}-{:016x}", noise))
+}
+
+/// The session of a new thread in `cwd`.
+pub fn new_session(config: &Config, cwd: &Path, tools: Arc<dyn ToolRuntime>, thread_id: ThreadId) -> Result<Session, SetupError> {
+    let settings = ContextSettings::from_config(config, cwd);
+    let root = prompt::find_project_root(cwd);
+    let agents_md = prompt::project_docs(cwd, root.as_deref(), config::user_config_dir().as_deref(), config.project_doc_max_bytes as usize);
+    let initial_context = prompt::initial_context(&settings, agents_md);
+    Ok(Session::new(session_config(config, cwd, tools, thread_id, initial_context)?))
+}
+
+/// The settings half of a session (also used when resuming, with the recorded history).
+pub fn session_config(
+    config: &Config,
+    cwd: &Path,
+    tools: Arc<dyn ToolRuntime>,
+    thread_id: ThreadId,
+    initial_context: Vec<agent_protocol::ResponseItem>,
+) -> Result<SessionConfig, SetupError> {
+    let model = config.model.clone().ok_or(SetupError::NoModel)?;
+    let client = ModelClient::new(config.model_provider.clone(), ClientConfig::default())?;
+    Ok(SessionConfig {
+        thread_id,
+        model,
+        cwd: cwd.to_path_buf(),
+        instructions: prompt::base_instructions(config)?,
+        initial_context,
+        client,
+        tools,
+        reasoning: reasoning(config),
+        verbosity: config.model_verbosity.map(|v| match v {
+            config::Verbosity::Low => Verbosity::Low,
+            config::Verbosity::Medium => Verbosity::Medium,
+            config::Verbosity::High => Verbosity::High,
+        }),
+        approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
+        context_window: config.model_context_window,
+    })
+}
+
+fn reasoning(config: &Config) -> Option<Reasoning> {
+    if config.model_reasoning_effort.is_none() && config.model_reasoning_summary.is_none() {
+        return None;
+    }
+    Some(Reasoning {
+        effort: config.model_reasoning_effort.map(|e| match e {
+            config::ReasoningEffort::None => ReasoningEffort::None,
+            config::ReasoningEffort::Minimal => ReasoningEffort::Minimal,
+            config::ReasoningEffort::Low => ReasoningEffort::Low,
+            config::ReasoningEffort::Medium => ReasoningEffort::Medium,
+            config::ReasoningEffort::High => ReasoningEffort::High,
+            config::ReasoningEffort::Xhigh => ReasoningEffort::Xhigh,
+        }),
+        summary: config.model_reasoning_summary.map(|s| match s {
+            config::ReasoningSummary::Auto => ReasoningSummaryMode::Auto,
+            config::ReasoningSummary::Concise => ReasoningSummaryMode::Concise,
+            config::ReasoningSummary::Detailed => ReasoningSummaryMode::Detailed,
+            config::ReasoningSummary::None => ReasoningSummaryMode::None,
+        }),
+    })
+}
