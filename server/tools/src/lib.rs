@@ -16,12 +16,27 @@
 //! Not here: the agent loop (which calls `ToolRegistry`), approvals, the sandbox (the shell
 //! is a plain process group until the sandbox crate's runner replaces `shell::spawn`).
 
+mod context;
 mod disk;
 mod error;
 pub mod files;
+pub mod grep;
+pub mod list_dir;
 pub mod patch;
+pub mod plan;
+pub mod read_file;
+mod registry;
+pub mod shell;
+pub mod shell_tool;
+pub mod symbols;
+#[cfg(test)]
+mod test_support;
+pub mod truncate;
 
+pub use context::{ToolContext, ToolEffect, ToolOutput, ToolsConfig};
 pub use disk::apply_to_disk;
 pub use error::{Error, Result};
 pub use files::{content_hash, display_path, resolve_path, DiskView, FileSnapshot, FileView, Overlaid};
-pub use patch::{apply_patch, FileStatus, PatchFailure, PatchOutcome, PatchedFile};
+pub use patch::{apply_patch, ChunkFailure, ChunkReason, FileStatus, PatchFailure, PatchOutcome, PatchedFile};
+pub use plan::{Plan, PlanStep, StepStatus};
+pub use registry::{run_blocking, ToolCall, ToolInput, ToolRegistry};

@@ -7,6 +7,8 @@
 //!
 //! Not a unit test of the parser or the matcher: those live next to their code.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

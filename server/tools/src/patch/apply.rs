@@ -10,7 +10,7 @@
 
 use super::parse::{Chunk, Hunk, Patch};
 use super::seek::{closest, seek, Found, Level};
-use super::{diff, ChunkReason, FileStatus, PatchFailure, PatchedFile};
+use super::{diff, ChunkFailure, ChunkReason, FileStatus, PatchFailure, PatchedFile};
 use crate::files::{display_path, resolve_path, FileSnapshot, FileView};
 use agent_protocol::{EditProposal, FileChange, TextReplace};
 use std::collections::HashMap;
@@ -227,14 +227,16 @@ fn compute_edits(text: &str, chunks: &[Chunk], path: &Path) -> Result<Vec<TextRe
     let mut cursor = 0usize;
     let mut edits: Vec<TextReplace> = Vec::new();
     for (k, chunk) in chunks.iter().enumerate() {
-        let fail = |reason: ChunkReason, after: usize, excerpt: Option<String>| PatchFailure::Chunk {
-            path: path.to_path_buf(),
-            index: k + 1,
-            total: chunks.len(),
-            chunk: chunk.clone(),
-            reason,
-            after_line: after,
-            excerpt,
+        let fail = |reason: ChunkReason, after: usize, excerpt: Option<String>| {
+            PatchFailure::Chunk(Box::new(ChunkFailure {
+                path: path.to_path_buf(),
+                index: k + 1,
+                total: chunks.len(),
+                chunk: chunk.clone(),
+                reason,
+                after_line: after,
+                excerpt,
+            }))
         };
         for anchor in &chunk.anchors {
             match seek(&lines, std::slice::from_ref(anchor), cursor, false) {

@@ -10,6 +10,7 @@ mod apply;
 mod diff;
 mod parse;
 mod seek;
+pub mod tool;
 
 use crate::files::{display_path, FileView};
 use agent_protocol::EditProposal;
@@ -68,18 +69,22 @@ pub enum PatchFailure {
         path: PathBuf,
         target: PathBuf,
     },
-    /// A chunk of an Update did not apply (`index` is 1-based).
-    Chunk {
-        path: PathBuf,
-        index: usize,
-        total: usize,
-        chunk: Chunk,
-        reason: ChunkReason,
-        /// 0-based line index the chunk was sought from.
-        after_line: usize,
-        /// The current text around the closest match or the ambiguous match, numbered.
-        excerpt: Option<String>,
-    },
+    /// A chunk of an Update did not apply.
+    Chunk(Box<ChunkFailure>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkFailure {
+    pub path: PathBuf,
+    /// 1-based.
+    pub index: usize,
+    pub total: usize,
+    pub chunk: Chunk,
+    pub reason: ChunkReason,
+    /// 0-based line index the chunk was sought from.
+    pub after_line: usize,
+    /// The current text around the closest match or the ambiguous match, numbered.
+    pub excerpt: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +146,8 @@ impl PatchFailure {
             PatchFailure::MoveExists { path, target } => {
                 writeln!(out, "Cannot move {} to {}: the destination already exists.", show(path), show(target))
             }
-            PatchFailure::Chunk { path, index, total, chunk, reason, after_line, excerpt } => {
+            PatchFailure::Chunk(failure) => {
+                let ChunkFailure { path, index, total, chunk, reason, after_line, excerpt } = &**failure;
                 let where_ = if *after_line == 0 { String::new() } else { format!(" after line {after_line}") };
                 let _ = match reason {
                     ChunkReason::NotFound { .. } => {

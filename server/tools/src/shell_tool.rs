@@ -1,0 +1,92 @@
+//! shell as a tool: its spec, its arguments (an argv array, or a string run with
+//! `bash -lc`), and the handler that runs the command through `shell::run_command` and
+//! formats the result with `truncate::format_exec_output`.
+//!
+//! The runner is the interim unsandboxed one; the sandbox crate will replace the spawn, not
+//! this interface.
+
+use crate::context::{ToolContext, ToolOutput};
+use crate::shell::{run_command, scrubbed_env, ExecRequest};
+use crate::truncate::format_exec_output;
+use agent_protocol::ToolSpec;
+use serde::Deserialize;
+use serde_json::json;
+use std::future::Future;
+use std::time::Duration;
+
+pub const NAME: &str = "shell";
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ShellCommand {
+    /// Run directly (execvp), no shell.
+    Argv(Vec<String>),
+    /// Run with `bash -lc`.
+    Script(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ShellArgs {
+    #[serde(alias = "cmd")]
+    pub command: ShellCommand,
+    #[serde(default, alias = "cwd")]
+    pub workdir: Option<String>,
+    #[serde(default, alias = "timeout")]
+    pub timeout_ms: Option<u64>,
+}
+
+impl ShellArgs {
+    pub fn argv(&self) -> Vec<String> {
+        match &self.command {
+            ShellCommand::Argv(v) => v.clone(),
+            ShellCommand::Script(s) => vec!["bash".into(), "-lc".into(), s.clone()],
+        }
+    }
+}
+
+pub(crate) fn spec() -> ToolSpec {
+    ToolSpec::Function {
+        name: NAME.into(),
+        description:
+            "Run a command and return its exit code and output (stdout and stderr, long output cut in the middle). No stdin, no TTY.".into(),
+        strict: false,
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "command": {
+                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                    "description": "A bash script (run with bash -lc), or an argv array run without a shell."
+                },
+                "workdir": {"type": "string", "description": "Working directory (default: the workspace root)."},
+                "timeout_ms": {"type": "integer", "description": "Kill the command after this many milliseconds (default 10000)."}
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+pub async fn run(ctx: &ToolContext, args: &ShellArgs, cancel: impl Future<Output = ()>) -> ToolOutput {
+    let argv = args.argv();
+    if argv.first().is_none_or(|p| p.trim().is_empty()) {
+        return ToolOutput::error("invalid command: it is empty.");
+    }
+    let cwd = ctx.resolve(args.workdir.as_deref().unwrap_or("."));
+    if !cwd.is_dir() {
+        return ToolOutput::error(format!("workdir {} is not a directory.", ctx.show(&cwd)));
+    }
+    let cfg = &ctx.config;
+    let timeout =
+        args.timeout_ms.map_or(cfg.shell_default_timeout, Duration::from_millis).clamp(Duration::from_millis(1), cfg.shell_max_timeout);
+    let req = ExecRequest { argv, cwd, timeout, env: scrubbed_env() };
+    let started = std::time::Instant::now();
+    let result = run_command(&req, cancel).await;
+    tracing::debug!(tool = NAME, elapsed_ms = started.elapsed().as_millis() as u64, ok = result.is_ok(), "command finished");
+    match result {
+        Ok(r) if r.cancelled => {
+            ToolOutput::error(format!("aborted by the user\n{}", format_exec_output(&r.summary(), cfg.shell_output_bytes)))
+        }
+        Ok(r) => ToolOutput { text: format_exec_output(&r.summary(), cfg.shell_output_bytes), success: r.exit_code == 0, effect: None },
+        Err(e) => ToolOutput::error(format!("failed to start {:?}: {e}", req.argv[0])),
+    }
+}
