@@ -14,6 +14,7 @@ mod runtime;
 mod session;
 mod setup;
 mod thread;
+mod tools_runtime;
 mod turn;
 
 pub use ctx::{CallContext, EditResult, EventSink};
@@ -21,4 +22,5 @@ pub use runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
 pub use session::{Session, SessionConfig};
 pub use setup::{new_session, new_thread_id, session_config, SetupError, DEFAULT_APPROVAL_TIMEOUT};
 pub use thread::{spawn, ThreadHandle};
+pub use tools_runtime::{standard_tools, StandardTools};
 pub use turn::TurnEnd;

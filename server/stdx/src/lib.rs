@@ -70,3 +70,25 @@ mod tests {
         assert_eq!(super::human_bytes(1536), "1.5 KiB");
     }
 }
+
+/// Joins argv into one line a POSIX shell would split back the same way (for display).
+pub fn shell_join(argv: &[String]) -> String {
+    let quote = |a: &String| {
+        let safe = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&b));
+        if safe {
+            a.clone()
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        }
+    };
+    argv.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod shell_join_tests {
+    #[test]
+    fn quotes_only_what_needs_it() {
+        let argv: Vec<String> = ["cargo", "test", "-p", "a b", "it's", ""].iter().map(|s| s.to_string()).collect();
+        assert_eq!(super::shell_join(&argv), "cargo test -p 'a b' 'it'\\''s' ''");
+    }
+}
