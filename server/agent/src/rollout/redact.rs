@@ -37,14 +37,14 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// The shape rules plus the values of this process's environment variables whose names
-    /// contain KEY, TOKEN, SECRET or PASSWORD (case-insensitive) and which are longer than 8
-    /// characters. Values that are absolute paths are skipped (`PASSWORD_STORE_DIR`).
+    /// The shape rules plus the values of this process's environment variables whose names look
+    /// secret (`tools::shell::is_secret_name`: KEY, TOKEN, SECRET, PASSWORD, ..., the same rule
+    /// that scrubs them from commands' environments) and which are longer than 8 characters.
+    /// Values that are absolute paths are skipped (`PASSWORD_STORE_DIR`).
     pub fn from_env() -> Redactor {
         let secrets = std::env::vars_os().filter_map(|(k, v)| {
-            let (k, v) = (k.to_str()?.to_ascii_uppercase(), v.into_string().ok()?);
-            let secret_name = ["KEY", "TOKEN", "SECRET", "PASSWORD"].iter().any(|w| k.contains(w));
-            (secret_name && !v.starts_with('/')).then_some(v)
+            let (k, v) = (k.into_string().ok()?, v.into_string().ok()?);
+            (tools::shell::is_secret_name(&k) && !v.starts_with('/')).then_some(v)
         });
         Redactor::new(secrets)
     }
@@ -147,12 +147,14 @@ mod tests {
 
     #[test]
     fn environment_secrets_are_picked_by_name() {
+        // A name no other test reads; std serialises its own environment accesses.
+        std::env::set_var("CODELOOP_TEST_REDACT_API_KEY", "zq9-not-a-real-key-77");
+        std::env::set_var("CODELOOP_TEST_REDACT_PLAIN", "zq9-visible-value-77");
+        std::env::set_var("CODELOOP_TEST_REDACT_TOKEN_DIR", "/home/someone/tokens");
         let r = Redactor::from_env();
-        // PATH has no secret-looking name: paths stay.
-        if let Ok(path) = std::env::var("PATH") {
-            if path.len() > 8 {
-                assert_eq!(r.redact_str(&path), path);
-            }
-        }
+        assert_eq!(
+            r.redact_str("a zq9-not-a-real-key-77 b zq9-visible-value-77 c /home/someone/tokens"),
+            "a [REDACTED] b zq9-visible-value-77 c /home/someone/tokens"
+        );
     }
 }

@@ -115,7 +115,7 @@ fn a_file_cut_at_any_byte_loads_its_complete_lines() {
                 // Lines: meta, turn start, three items, turn end.
                 let kept = complete.saturating_sub(2).min(3);
                 assert_eq!(t.history, items[..kept], "at {len}");
-                assert_eq!(t.interrupted, complete >= 2 && complete < 6, "at {len}");
+                assert_eq!(t.interrupted, (2..6).contains(&complete), "at {len}");
                 assert_eq!(t.skipped_lines, usize::from(!line_ends.contains(&len)), "at {len}");
                 // Resuming cuts the torn line off, so that the next line starts clean.
                 let mut r = RolloutWriter::resume(&cut_path).unwrap();
