@@ -74,9 +74,9 @@ impl Journal {
     fn create_parent(&mut self, path: &Path) -> Result<()> {
         let Some(parent) = path.parent() else { return Ok(()) };
         let missing: Vec<&Path> = parent.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).collect();
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        // Recorded first: a partial failure leaves directories to remove too.
         self.dirs.extend(missing.into_iter().rev().map(Path::to_path_buf));
-        Ok(())
+        std::fs::create_dir_all(parent).map_err(io_err(parent))
     }
 
     fn write_temp(&mut self, target: &Path, content: &str, like: Option<&Path>) -> Result<PathBuf> {
@@ -173,5 +173,95 @@ pub fn apply_to_disk(proposal: &EditProposal, view: &dyn FileView) -> Result<()>
             journal.rollback();
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::{content_hash, DiskView, Overlaid};
+    use crate::test_support::TempDir;
+    use agent_protocol::TextReplace;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    fn update(path: PathBuf, old: &str, new: &str, move_to: Option<PathBuf>) -> FileChange {
+        FileChange::Update {
+            path,
+            move_to,
+            base: BaseVersion::Disk { hash: content_hash(old) },
+            edits: vec![TextReplace { start: 0, end: old.len(), new_text: new.into() }],
+            new_content: new.into(),
+        }
+    }
+
+    #[test]
+    fn applies_all_changes_and_keeps_modes() {
+        let dir = TempDir::new();
+        dir.write("a.sh", "old\n");
+        dir.write("gone.txt", "bye\n");
+        std::fs::set_permissions(dir.path().join("a.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let p = |r: &str| dir.path().join(r);
+        let proposal = EditProposal {
+            changes: vec![
+                update(p("a.sh"), "old\n", "new\n", Some(p("bin/run.sh"))),
+                FileChange::Delete { path: p("gone.txt"), base: BaseVersion::Disk { hash: content_hash("bye\n") } },
+                FileChange::Add { path: p("deep/er/new.txt"), content: "hi\n".into() },
+            ],
+        };
+        apply_to_disk(&proposal, &DiskView).unwrap();
+        assert_eq!(listing(dir.path()), ["bin", "deep"]);
+        assert_eq!(std::fs::read_to_string(p("bin/run.sh")).unwrap(), "new\n");
+        assert_eq!(std::fs::metadata(p("bin/run.sh")).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(std::fs::read_to_string(p("deep/er/new.txt")).unwrap(), "hi\n");
+    }
+
+    #[test]
+    fn refuses_changed_bases_and_rolls_back() {
+        let dir = TempDir::new();
+        dir.write("a.txt", "edited by someone\n");
+        dir.write("b.txt", "b\n");
+        dir.write("blocker", "a file where a directory is needed\n");
+        let p = |r: &str| dir.path().join(r);
+        let stale = EditProposal { changes: vec![update(p("a.txt"), "a\n", "A\n", None)] };
+        assert!(matches!(apply_to_disk(&stale, &DiskView), Err(Error::BaseChanged { .. })));
+        // The second change cannot be written: the first must not stay written either.
+        let failing = EditProposal {
+            changes: vec![update(p("b.txt"), "b\n", "B\n", None), FileChange::Add { path: p("blocker/x.txt"), content: "x\n".into() }],
+        };
+        assert!(matches!(apply_to_disk(&failing, &DiskView), Err(Error::Io { .. })));
+        assert_eq!(std::fs::read_to_string(p("b.txt")).unwrap(), "b\n");
+        assert_eq!(listing(dir.path()), ["a.txt", "b.txt", "blocker"]);
+        let exists = EditProposal { changes: vec![FileChange::Add { path: p("b.txt"), content: "x".into() }] };
+        assert!(matches!(apply_to_disk(&exists, &DiskView), Err(Error::Exists { .. })));
+        let relative = EditProposal { changes: vec![FileChange::Add { path: "rel.txt".into(), content: "x".into() }] };
+        assert!(matches!(apply_to_disk(&relative, &DiskView), Err(Error::RelativePath { .. })));
+    }
+
+    #[test]
+    fn buffer_bases_are_checked_against_the_view() {
+        let dir = TempDir::new();
+        dir.write("a.txt", "disk\n");
+        let path = dir.path().join("a.txt");
+        let view = Overlaid::new();
+        view.set(&path, 4, "buffer\n");
+        let change = |version| EditProposal {
+            changes: vec![FileChange::Update {
+                path: path.clone(),
+                move_to: None,
+                base: BaseVersion::Buffer { version },
+                edits: vec![],
+                new_content: "agent\n".into(),
+            }],
+        };
+        assert!(matches!(apply_to_disk(&change(3), &view), Err(Error::BaseChanged { .. })));
+        apply_to_disk(&change(4), &view).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "agent\n");
     }
 }
