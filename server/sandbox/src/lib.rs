@@ -20,6 +20,7 @@
 pub mod args;
 pub mod denial;
 pub mod env;
+pub mod overlay;
 pub mod policy;
 pub mod report;
 pub mod run;
