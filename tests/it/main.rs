@@ -5,6 +5,7 @@ mod bad_input;
 mod context;
 mod index;
 mod lifecycle;
+mod sandbox;
 mod sync;
 mod tidy;
 

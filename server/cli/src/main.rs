@@ -1,4 +1,4 @@
-//! The `codeloop` binary: `codeloop lsp` (the language server over stdio),
+//! The `codeloop` binary: `codeloop lsp` (the language server over stdio), `codeloop exec` (the agent, headless),
 //! `codeloop index` (build or refresh the workspace symbol index and print statistics),
 //! `codeloop sandbox` (run a command under a sandbox policy; also the helper the server re-executes)
 //! and `codeloop doctor` (what this machine supports).
@@ -7,6 +7,7 @@
 //! This file wires things together; it holds no server logic.
 
 mod doctor_cmd;
+mod exec_cmd;
 mod index_cmd;
 
 use anyhow::Context;
@@ -31,6 +32,8 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Run the agent headless on one prompt: `codeloop exec [-C DIR] [-m MODEL] [--json] "prompt"`.
+    Exec(exec_cmd::ExecArgs),
     /// Index directories (respecting .gitignore) and print statistics; reuses the persisted cache.
     Index(index_cmd::IndexArgs),
     /// Run a command under a sandbox policy: `codeloop sandbox [--mode M] [--network] -- cmd args...`
@@ -76,6 +79,7 @@ fn main() -> std::process::ExitCode {
     std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
     let result = match cli.command {
         Command::Lsp { stdio: _ } => run_lsp(),
+        Command::Exec(args) => exec_cmd::run(args),
         Command::Index(args) => index_cmd::run(args),
         Command::Sandbox { args } => sandbox::helper_main(args),
         Command::Doctor => doctor_cmd::run(),

@@ -80,6 +80,10 @@ fn supervise(a: HelperArgs) -> Result<std::convert::Infallible, String> {
             report.warnings.push(format!("loopback: {e}"));
         }
     }
+    // Not dumpable: a sandboxed command cannot read our environ or memory through /proc, even
+    // where Landlock's ptrace scoping is missing.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     let (status_r, status_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: the helper is single-threaded, so the child may run arbitrary code after fork.
     let child = unsafe { libc::fork() };
