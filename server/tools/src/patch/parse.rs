@@ -184,6 +184,8 @@ pub(crate) fn parse(text: &str) -> Result<Patch, ParseError> {
                 return Err(err(no, format!("the update of '{path}' has no changes; add '@@' chunks with ' ', '-' and '+' lines")));
             }
             hunks.push(Hunk::Update { path, move_to, chunks });
+        } else if matches!(hunks.last(), Some(Hunk::Add { .. })) && !trimmed.starts_with("***") {
+            return Err(err(no, format!("every line of an added file starts with '+', found '{trimmed}'")));
         } else {
             return Err(err(
                 no,
@@ -320,6 +322,10 @@ mod tests {
         check(
             "*** Begin Patch\n*** Update File: a\n@@\nfoo\n*** End Patch",
             expect!["invalid patch, line 4: unexpected line in the update of 'a': 'foo'; lines of a chunk start with ' ', '-' or '+'"],
+        );
+        check(
+            "*** Begin Patch\n*** Add File: a\n+x\ny\n*** End Patch",
+            expect!["invalid patch, line 4: every line of an added file starts with '+', found 'y'"],
         );
         check(
             "*** Begin Patch\n*** Update File: a\n*** End Patch",
