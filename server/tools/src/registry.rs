@@ -13,7 +13,7 @@ use crate::plan::{self, Plan};
 use crate::read_file::{self, ReadFileArgs};
 use crate::shell_tool::{self, ShellArgs, ShellCommand};
 use crate::symbols::{self, FileOutlineArgs, FindSymbolArgs};
-use agent_protocol::ToolSpec;
+use agent_protocol::{FunctionCallOutput, ResponseItem, ToolSpec};
 use serde::de::DeserializeOwned;
 use std::future::Future;
 
@@ -24,6 +24,27 @@ pub enum ToolInput {
     Json(String),
     /// `custom_tool_call.input`: free text.
     Freeform(String),
+}
+
+impl ToolInput {
+    /// The tool name and input of a `function_call` or `custom_tool_call` item.
+    pub fn from_item(item: &ResponseItem) -> Option<(&str, ToolInput)> {
+        match item {
+            ResponseItem::FunctionCall { name, arguments, .. } => Some((name, ToolInput::Json(arguments.clone()))),
+            ResponseItem::CustomToolCall { name, input, .. } => Some((name, ToolInput::Freeform(input.clone()))),
+            _ => None,
+        }
+    }
+
+    /// The output item answering a call with this kind of input.
+    pub fn output_item(&self, call_id: &str, output: &ToolOutput) -> ResponseItem {
+        match self {
+            ToolInput::Json(_) => {
+                ResponseItem::FunctionCallOutput { call_id: call_id.to_string(), output: FunctionCallOutput::Text(output.text.clone()) }
+            }
+            ToolInput::Freeform(_) => ResponseItem::CustomToolCallOutput { call_id: call_id.to_string(), output: output.text.clone() },
+        }
+    }
 }
 
 /// A parsed call, ready to run.
@@ -263,6 +284,19 @@ mod tests {
         let plain = r.parse("shell", ToolInput::Json(r#"{"command": "ls -la", "workdir": "src"}"#.into())).unwrap();
         assert!(matches!(&plain, ToolCall::Shell(a) if a.argv() == ["bash", "-lc", "ls -la"]));
         assert!(plain.is_parallel_safe());
+    }
+
+    #[test]
+    fn inputs_from_and_outputs_to_items() {
+        let item = ResponseItem::CustomToolCall { name: "apply_patch".into(), input: "p".into(), call_id: "c1".into() };
+        let (name, input) = ToolInput::from_item(&item).unwrap();
+        assert_eq!((name, &input), ("apply_patch", &ToolInput::Freeform("p".into())));
+        let out = input.output_item("c1", &ToolOutput::ok("done"));
+        assert_eq!(out, ResponseItem::CustomToolCallOutput { call_id: "c1".into(), output: "done".into() });
+        let item = ResponseItem::FunctionCall { name: "grep".into(), namespace: None, arguments: "{}".into(), call_id: "c2".into() };
+        let (_, input) = ToolInput::from_item(&item).unwrap();
+        assert!(matches!(input.output_item("c2", &ToolOutput::ok("x")), ResponseItem::FunctionCallOutput { .. }));
+        assert!(ToolInput::from_item(&ResponseItem::user_text("hi")).is_none());
     }
 
     #[tokio::test]
