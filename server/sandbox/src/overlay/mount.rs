@@ -166,7 +166,7 @@ impl EnterPlan {
         // redirect_dir and metacopy would leave upper entries that are not self-describing
         // (renamed directories, metadata-only copies); both are off so changes.rs can read the
         // upper layer as plain files, whiteouts and opaque directories.
-        data.extend(b",redirect_dir=off,metacopy=off");
+        data.extend(b",redirect_dir=nofollow,metacopy=off");
         if userxattr {
             data.extend(b",userxattr");
         }
