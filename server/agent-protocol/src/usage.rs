@@ -16,6 +16,13 @@ pub struct TokenUsage {
 }
 
 impl TokenUsage {
+    /// This total with another response's usage added.
+    pub fn plus(&self, other: &TokenUsage) -> TokenUsage {
+        let mut t = *self;
+        t.add(other);
+        t
+    }
+
     /// Adds another response's usage to this running total.
     pub fn add(&mut self, other: &TokenUsage) {
         self.input_tokens += other.input_tokens;

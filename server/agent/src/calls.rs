@@ -48,7 +48,7 @@ impl CallScheduler {
     /// Starts `call` now, or as soon as the calls it must follow are done.
     pub fn submit(&mut self, call: ToolCall) {
         let (done_tx, done_rx) = watch::channel(false);
-        let parallel = self.runtime.is_parallel_safe(&call.name);
+        let parallel = self.runtime.is_parallel_safe(&call);
         let waits: Vec<watch::Receiver<bool>> = if parallel {
             self.last_exclusive.iter().cloned().collect()
         } else {

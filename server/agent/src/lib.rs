@@ -9,6 +9,7 @@ pub mod prompt;
 pub mod rollout;
 
 mod calls;
+mod compaction;
 mod ctx;
 mod runtime;
 mod session;

@@ -83,9 +83,10 @@ impl ToolOutcome {
 pub trait ToolRuntime: Send + Sync + 'static {
     /// Every tool offered to the model, in a fixed order (prompt-cache stability).
     fn specs(&self) -> Vec<ToolSpec>;
-    /// Whether calls to `name` may run concurrently with other parallel-safe calls. Unknown tools are
-    /// parallel-safe (their "unknown tool" answer touches nothing).
-    fn is_parallel_safe(&self, name: &str) -> bool;
+    /// Whether the call may run concurrently with other parallel-safe calls. Decided on the parsed
+    /// call, not the name (a shell call that only runs `apply_patch` is a patch). Unknown tools and
+    /// bad arguments are parallel-safe: their error answer touches nothing.
+    fn is_parallel_safe(&self, call: &ToolCall) -> bool;
     /// A one-line description of the call for progress reports (`cargo test`, `edit src/lib.rs`).
     fn summary(&self, call: &ToolCall) -> String;
     /// Runs the call. Model mistakes (unknown tool, bad arguments) are outcomes, never panics. The

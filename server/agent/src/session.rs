@@ -7,6 +7,8 @@ use std::time::Duration;
 use agent_protocol::{ResponseItem, ThreadId, TokenUsage};
 use model_client::{ModelClient, ModelRequest, Reasoning, Verbosity};
 
+use crate::compact::TokenBudget;
+use crate::rollout::{RolloutLine, RolloutWriter};
 use crate::runtime::ToolRuntime;
 
 /// Everything a thread needs to run turns.
@@ -26,6 +28,12 @@ pub struct SessionConfig {
     pub approval_timeout: Duration,
     /// The model's context window in tokens, when known.
     pub context_window: Option<u64>,
+    /// When to compact; `None` when the window is unknown (then only on overflow or on request).
+    pub budget: Option<TokenBudget>,
+    /// The summarization prompt of local compaction.
+    pub compact_prompt: String,
+    /// The workspace index, for the definitions in the editor context (LSP mode).
+    pub index: Option<index::Index>,
 }
 
 pub struct Session {
@@ -35,22 +43,92 @@ pub struct Session {
     pub history: Vec<ResponseItem>,
     pub total_usage: TokenUsage,
     pub last_usage: Option<TokenUsage>,
+    /// `history.len()` when `last_usage` was reported: later items are estimated.
+    pub usage_mark: usize,
+    /// The session file; `None` when sessions are not persisted (no state dir).
+    pub rollout: Option<RolloutWriter>,
 }
 
 impl Session {
     pub fn new(config: SessionConfig) -> Session {
         let history = config.initial_context.clone();
-        Session { config, history, total_usage: TokenUsage::default(), last_usage: None }
+        Session::resume(config, history)
     }
 
     /// Resumes with a history reconstructed from a rollout.
     pub fn resume(config: SessionConfig, history: Vec<ResponseItem>) -> Session {
-        Session { config, history, total_usage: TokenUsage::default(), last_usage: None }
+        Session { config, history, total_usage: TokenUsage::default(), last_usage: None, usage_mark: 0, rollout: None }
     }
 
-    /// Appends items to the history (and, once sessions are persisted, to the rollout).
+    /// Persists the session to `writer` from now on; the items already in the history are written
+    /// first when `write_history` (a new thread), not when resuming (they are in the file).
+    pub fn with_rollout(mut self, writer: RolloutWriter, write_history: bool) -> Session {
+        self.rollout = Some(writer);
+        if write_history {
+            let items = self.history.clone();
+            self.persist(items.iter().map(|i| RolloutLine::item(i.clone())));
+        }
+        self
+    }
+
+    /// Writes lines to the session file. A write error is logged and persistence stops: losing the
+    /// transcript must not stop the user's work.
+    pub fn persist(&mut self, lines: impl IntoIterator<Item = RolloutLine>) {
+        let Some(writer) = self.rollout.as_mut() else { return };
+        for line in lines {
+            if let Err(e) = writer.append(&line) {
+                tracing::error!("cannot write the session file {}: {e}; sessions are no longer saved", writer.path().display());
+                self.rollout = None;
+                return;
+            }
+        }
+    }
+
+    /// Flushes the session file to disk (at turn ends).
+    pub fn sync(&mut self) {
+        if let Some(w) = self.rollout.as_mut() {
+            if let Err(e) = w.sync() {
+                tracing::error!("cannot sync the session file {}: {e}", w.path().display());
+            }
+        }
+    }
+
+    /// Records a response's usage.
+    pub fn record_usage(&mut self, usage: TokenUsage) {
+        self.total_usage.add(&usage);
+        self.last_usage = Some(usage);
+        self.usage_mark = self.history.len();
+        self.persist([RolloutLine::TokenUsage { usage }]);
+    }
+
+    /// Whether the context has reached the auto-compaction limit.
+    pub fn should_compact(&self) -> bool {
+        let since = &self.history[self.usage_mark.min(self.history.len())..];
+        self.config.budget.is_some_and(|b| b.should_compact(self.last_usage.as_ref(), since))
+    }
+
+    /// The estimated size of the next request's input, in tokens.
+    pub fn estimated_tokens(&self) -> u64 {
+        let since = &self.history[self.usage_mark.min(self.history.len())..];
+        TokenBudget::estimate_context(self.last_usage.as_ref(), since)
+    }
+
+    /// Replaces the history after a compaction.
+    pub fn replace_history(&mut self, replacement: Vec<ResponseItem>) {
+        self.persist([RolloutLine::Compacted { replacement_history: replacement.clone() }]);
+        self.history = replacement;
+        self.last_usage = None;
+        self.usage_mark = 0;
+    }
+
+    /// Appends items to the history and to the session file.
     pub fn record(&mut self, items: impl IntoIterator<Item = ResponseItem>) {
+        let start = self.history.len();
         self.history.extend(items);
+        if self.rollout.is_some() {
+            let lines: Vec<RolloutLine> = self.history[start..].iter().map(|i| RolloutLine::item(i.clone())).collect();
+            self.persist(lines);
+        }
     }
 
     /// The next request: the same instructions, tools and cache key every time, and the whole

@@ -10,6 +10,7 @@ use agent_protocol::ThreadId;
 use config::Config;
 use model_client::{ClientConfig, ModelClient, ModelError, Reasoning, ReasoningEffort, ReasoningSummaryMode, Verbosity};
 
+use crate::compact::{compaction_prompt, TokenBudget};
 use crate::prompt::{self, ContextSettings, PromptError};
 use crate::runtime::ToolRuntime;
 use crate::session::{Session, SessionConfig};
@@ -53,6 +54,7 @@ pub fn session_config(
     initial_context: Vec<agent_protocol::ResponseItem>,
 ) -> Result<SessionConfig, SetupError> {
     let model = config.model.clone().ok_or(SetupError::NoModel)?;
+    let known_window = known_context_window(&model);
     let client = ModelClient::new(config.model_provider.clone(), ClientConfig::default())?;
     Ok(SessionConfig {
         thread_id,
@@ -69,8 +71,18 @@ pub fn session_config(
             config::Verbosity::High => Verbosity::High,
         }),
         approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
-        context_window: config.model_context_window,
+        context_window: config.model_context_window.or(known_window),
+        budget: TokenBudget::from_config(config, known_window),
+        compact_prompt: compaction_prompt(config).to_string(),
+        index: None,
     })
+}
+
+/// Context windows of well-known model families (configure `model_context_window` for others).
+pub fn known_context_window(model: &str) -> Option<u64> {
+    let m = model.to_ascii_lowercase();
+    let table: &[(&str, u64)] = &[("gpt-5", 272_000), ("gpt-4.1", 1_047_576), ("gpt-4o", 128_000), ("o3", 200_000), ("o4", 200_000)];
+    table.iter().find(|(prefix, _)| m.starts_with(prefix)).map(|&(_, w)| w)
 }
 
 fn reasoning(config: &Config) -> Option<Reasoning> {

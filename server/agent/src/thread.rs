@@ -4,12 +4,15 @@
 
 use std::collections::VecDeque;
 
-use agent_protocol::{Event, EventMsg, Op, ResponseItem, UserInput};
+use agent_protocol::{ContentItem, EditorContext, Event, EventMsg, Op, ResponseItem, Role, TurnId, UserInput};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::compaction::{compact_session, CompactError};
 use crate::ctx::{EditResult, EventSink, Pending};
+use crate::prompt;
+use crate::rollout::{RolloutLine, TurnStatus};
 use crate::session::Session;
 use crate::turn::{run_turn, TurnEnd};
 
@@ -44,13 +47,20 @@ pub fn spawn(session: Session, events: mpsc::UnboundedSender<Event>) -> (ThreadH
     (handle, task)
 }
 
+/// What a queued op asks the thread to do.
+enum Work {
+    Turn { input: Vec<UserInput>, editor: Option<EditorContext> },
+    Compact,
+}
+
 struct Running {
     cancel: CancellationToken,
     task: JoinHandle<Session>,
 }
 
 async fn run(mut session: Session, mut ops: mpsc::UnboundedReceiver<Op>, events: EventSink, pending: Pending) {
-    events.send(EventMsg::ThreadStarted { model: session.config.model.clone(), cwd: session.config.cwd.clone(), rollout_path: None });
+    let rollout_path = session.rollout.as_ref().map(|w| w.path().to_path_buf());
+    events.send(EventMsg::ThreadStarted { model: session.config.model.clone(), cwd: session.config.cwd.clone(), rollout_path });
     let mut queue: VecDeque<Op> = VecDeque::new();
     let mut running: Option<Running> = None;
     let mut turn_seq = 0u64;
@@ -62,27 +72,23 @@ async fn run(mut session: Session, mut ops: mpsc::UnboundedReceiver<Op>, events:
                 break;
             }
             if let Some(op) = queue.pop_front() {
-                match op {
-                    Op::UserTurn { input, editor } => {
-                        turn_seq += 1;
-                        let turn_id = format!("turn-{turn_seq}");
-                        let cancel = CancellationToken::new();
-                        let task =
-                            tokio::spawn(turn_task(session, input, editor, events.for_turn(&turn_id), pending.clone(), cancel.clone()));
-                        running = Some(Running { cancel, task });
-                        // The session moved into the task; it comes back when the turn ends.
-                        session = match wait_turn(&mut running, &mut ops, &mut queue, &pending, &events, &mut shutting_down).await {
-                            Some(s) => s,
-                            None => return,
-                        };
-                        continue;
-                    }
-                    Op::Compact => {
-                        events.send(EventMsg::Warning { message: "manual compaction is not available yet".into() });
-                        continue;
-                    }
+                let work = match op {
+                    Op::UserTurn { input, editor } => Work::Turn { input, editor },
+                    Op::Compact => Work::Compact,
                     _ => continue,
-                }
+                };
+                turn_seq += 1;
+                let turn_id = format!("turn-{turn_seq}");
+                let cancel = CancellationToken::new();
+                let task =
+                    tokio::spawn(turn_task(session, work, turn_id.clone(), events.for_turn(&turn_id), pending.clone(), cancel.clone()));
+                running = Some(Running { cancel, task });
+                // The session moved into the task; it comes back when the turn ends.
+                session = match wait_turn(&mut running, &mut ops, &mut queue, &pending, &events, &mut shutting_down).await {
+                    Some(s) => s,
+                    None => return,
+                };
+                continue;
             }
         }
         let Some(op) = ops.recv().await else { break };
@@ -153,28 +159,77 @@ async fn wait_turn(
 
 async fn turn_task(
     mut session: Session,
-    input: Vec<UserInput>,
-    editor: Option<agent_protocol::EditorContext>,
+    work: Work,
+    turn_id: String,
     events: EventSink,
     pending: Pending,
     cancel: CancellationToken,
 ) -> Session {
+    session.persist([RolloutLine::turn_started(TurnId(turn_id.clone()))]);
     events.send(EventMsg::TurnStarted);
-    let _ = editor; // Rendered into the prompt once prompt::editor lands (see prompt/).
-    let content: Vec<agent_protocol::ContentItem> = input
-        .into_iter()
-        .map(|i| match i {
-            UserInput::Text { text } => agent_protocol::ContentItem::InputText { text },
-            UserInput::Image { image_url } => agent_protocol::ContentItem::InputImage { image_url },
-            _ => agent_protocol::ContentItem::InputText { text: String::new() },
-        })
-        .collect();
-    session.record([ResponseItem::Message { role: agent_protocol::Role::User, content, phase: None }]);
-    let end = run_turn(&mut session, &events, &pending, &cancel).await;
+    let end = match work {
+        Work::Compact => match compact_session(&mut session, &events, &cancel).await {
+            Ok(()) => TurnEnd::Completed { last_message: None },
+            Err(CompactError::Cancelled) => TurnEnd::Aborted,
+            Err(CompactError::Model(e)) => TurnEnd::Failed(e),
+        },
+        Work::Turn { input, editor } => {
+            // Pre-turn compaction, so the new input starts in a window with room.
+            let pre = if session.should_compact() { compact_session(&mut session, &events, &cancel).await } else { Ok(()) };
+            match pre {
+                Err(CompactError::Cancelled) => TurnEnd::Aborted,
+                Err(CompactError::Model(e)) => TurnEnd::Failed(e),
+                Ok(()) => {
+                    let items = turn_input(&session, input, editor).await;
+                    session.record(items);
+                    run_turn(&mut session, &events, &pending, &cancel).await
+                }
+            }
+        }
+    };
+    let status = match &end {
+        TurnEnd::Completed { .. } => TurnStatus::Completed,
+        TurnEnd::Aborted => TurnStatus::Aborted,
+        TurnEnd::Failed(_) => TurnStatus::Failed,
+    };
+    session.persist([RolloutLine::turn_ended(TurnId(turn_id), status)]);
+    session.sync();
     match end {
         TurnEnd::Completed { last_message } => events.send(EventMsg::TurnCompleted { last_message }),
         TurnEnd::Aborted => events.send(EventMsg::TurnAborted { reason: "interrupted".into() }),
         TurnEnd::Failed(e) => events.send(EventMsg::TurnFailed { error: e.to_string() }),
     }
     session
+}
+
+/// The items a turn starts with: the editor context (when the request came from the editor),
+/// then the user's message.
+async fn turn_input(session: &Session, input: Vec<UserInput>, editor: Option<EditorContext>) -> Vec<ResponseItem> {
+    let mut items = Vec::new();
+    if let Some(ctx) = editor {
+        let index = session.config.index.clone();
+        let item = tokio::task::spawn_blocking(move || {
+            // Resolving definitions parses the buffer: keep it off the async workers.
+            let resolved = index.as_ref().and_then(|ix| {
+                let text = prompt::editor_text(&ctx)?.into_owned();
+                prompt::resolve_agent_context(ix, &ctx, &text)
+            });
+            prompt::editor_context(&ctx, resolved.as_ref())
+        })
+        .await;
+        match item {
+            Ok(item) => items.push(item),
+            Err(e) => tracing::error!("editor context failed: {e}"),
+        }
+    }
+    let content: Vec<ContentItem> = input
+        .into_iter()
+        .filter_map(|i| match i {
+            UserInput::Text { text } => Some(ContentItem::InputText { text }),
+            UserInput::Image { image_url } => Some(ContentItem::InputImage { image_url }),
+            _ => None,
+        })
+        .collect();
+    items.push(ResponseItem::Message { role: Role::User, content, phase: None });
+    items
 }

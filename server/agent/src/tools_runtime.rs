@@ -36,8 +36,8 @@ impl ToolRuntime for StandardTools {
         self.registry.specs().to_vec()
     }
 
-    fn is_parallel_safe(&self, name: &str) -> bool {
-        self.registry.get(name).is_none() || self.registry.is_parallel_safe(name)
+    fn is_parallel_safe(&self, call: &ToolCall) -> bool {
+        self.parse(call).map_or(true, |parsed| parsed.is_parallel_safe())
     }
 
     fn summary(&self, call: &ToolCall) -> String {

@@ -14,6 +14,7 @@ use model_client::{ModelError, ResponseEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::calls::CallScheduler;
+use crate::compaction::{compact_session, CompactError};
 use crate::ctx::{EventSink, Pending};
 use crate::runtime::ToolCall;
 use crate::session::Session;
@@ -45,6 +46,7 @@ enum SampleError {
 pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pending, cancel: &CancellationToken) -> TurnEnd {
     let mut continuations = 0;
     let mut last_message = None;
+    let mut compacted_for_overflow = false;
     loop {
         match sample(session, events, pending, cancel).await {
             Ok(s) => {
@@ -53,6 +55,14 @@ pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pendi
                 }
                 if s.had_calls {
                     continuations = 0;
+                    // Mid-turn compaction: the tool outputs may have filled the window.
+                    if session.should_compact() {
+                        match compact_session(session, events, cancel).await {
+                            Ok(()) => {}
+                            Err(CompactError::Cancelled) => return TurnEnd::Aborted,
+                            Err(CompactError::Model(e)) => return TurnEnd::Failed(e),
+                        }
+                    }
                     continue;
                 }
                 if s.ended_on_commentary && continuations < MAX_COMMENTARY_CONTINUATIONS {
@@ -63,6 +73,16 @@ pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pendi
                 return TurnEnd::Completed { last_message };
             }
             Err(SampleError::Cancelled) => return TurnEnd::Aborted,
+            Err(SampleError::Model(ModelError::ContextWindowExceeded { message })) if !compacted_for_overflow => {
+                // Compact and retry once instead of failing the turn.
+                compacted_for_overflow = true;
+                tracing::warn!("context window exceeded ({message}); compacting and retrying");
+                match compact_session(session, events, cancel).await {
+                    Ok(()) => continue,
+                    Err(CompactError::Cancelled) => return TurnEnd::Aborted,
+                    Err(CompactError::Model(e)) => return TurnEnd::Failed(e),
+                }
+            }
             Err(SampleError::Model(e)) => return TurnEnd::Failed(e),
         }
     }
@@ -81,6 +101,7 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
     let mut items: Vec<ResponseItem> = Vec::new();
     let mut item_seq = 0u64;
     let mut current_item = String::new();
+    let mut usage_seen = None;
     let outcome: Result<(), SampleError> = loop {
         let next = tokio::select! {
             ev = stream.next() => ev,
@@ -117,11 +138,10 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
             }
             ResponseEvent::Completed { usage, .. } => {
                 if let Some(u) = usage {
-                    session.total_usage.add(&u);
-                    session.last_usage = Some(u);
+                    usage_seen = Some(u);
                     events.send(EventMsg::TokenUsage {
                         last: u,
-                        total: session.total_usage,
+                        total: session.total_usage.plus(&u),
                         context_window: session.config.context_window,
                     });
                 }
@@ -160,6 +180,9 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
         Err(SampleError::Model(_)) => {}
         Ok(()) | Err(SampleError::Cancelled) => {
             session.record(items);
+            if let Some(u) = usage_seen {
+                session.record_usage(u);
+            }
             session.record(results.into_iter().map(|(call, outcome)| call.output_item(outcome.output)));
         }
     }
