@@ -12,11 +12,14 @@ use model_client::{ClientConfig, ModelClient, ModelError, Reasoning, ReasoningEf
 
 use crate::compact::{compaction_prompt, TokenBudget};
 use crate::prompt::{self, ContextSettings, PromptError};
+use crate::rollout::{self, RolloutWriter, SessionMeta};
 use crate::runtime::ToolRuntime;
 use crate::session::{Session, SessionConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    #[error(transparent)]
+    Rollout(#[from] crate::rollout::RolloutError),
     #[error("no model configured: set `model` in ~/.config/codeloop/config.toml, or pass -m MODEL / -c model=MODEL")]
     NoModel,
     #[error(transparent)]
@@ -43,6 +46,45 @@ pub fn new_session(config: &Config, cwd: &Path, tools: Arc<dyn ToolRuntime>, thr
     let agents_md = prompt::project_docs(cwd, root.as_deref(), config::user_config_dir().as_deref(), config.project_doc_max_bytes as usize);
     let initial_context = prompt::initial_context(&settings, agents_md);
     Ok(Session::new(session_config(config, cwd, tools, thread_id, initial_context)?))
+}
+
+/// A new thread's session, persisted under `state_dir` when there is one.
+pub fn start_thread(config: &Config, cwd: &Path, tools: Arc<dyn ToolRuntime>, state_dir: Option<&Path>) -> Result<Session, SetupError> {
+    let id = new_thread_id();
+    let session = new_session(config, cwd, tools, id.clone())?;
+    let Some(dir) = state_dir else { return Ok(session) };
+    let meta = SessionMeta::new(id, cwd.to_path_buf(), config.model.clone(), config.model_provider_id.clone());
+    let writer = RolloutWriter::create(dir, &meta)?;
+    Ok(session.with_rollout(writer, true))
+}
+
+/// Continues a persisted thread: its history as recorded (across compactions; calls left open by a
+/// killed process get "aborted" outputs), appending to the same file.
+pub fn resume_thread(
+    config: &Config,
+    cwd: &Path,
+    tools: Arc<dyn ToolRuntime>,
+    state_dir: &Path,
+    id: &ThreadId,
+) -> Result<Session, SetupError> {
+    let path = rollout::find_thread(state_dir, id)?;
+    let thread = rollout::load(&path)?;
+    if thread.skipped_lines > 0 {
+        tracing::warn!("{}: {} unreadable line(s) skipped", path.display(), thread.skipped_lines);
+    }
+    // The prefix a compaction would keep: rebuilt from today's settings.
+    let settings = ContextSettings::from_config(config, cwd);
+    let root = prompt::find_project_root(cwd);
+    let agents_md = prompt::project_docs(cwd, root.as_deref(), config::user_config_dir().as_deref(), config.project_doc_max_bytes as usize);
+    let initial_context = prompt::initial_context(&settings, agents_md);
+    let session_config = session_config(config, cwd, tools, id.clone(), initial_context)?;
+    let mut session = Session::resume(session_config, thread.history);
+    if let Some(u) = thread.usage {
+        session.last_usage = Some(u);
+        session.usage_mark = session.history.len();
+    }
+    let writer = RolloutWriter::resume(&path)?;
+    Ok(session.with_rollout(writer, false))
 }
 
 /// The settings half of a session (also used when resuming, with the recorded history).

@@ -85,11 +85,18 @@ async fn exec(args: ExecArgs) -> anyhow::Result<std::process::ExitCode> {
         ..tools::ToolsConfig::default()
     };
     let tool_ctx = tools::ToolContext::new(cwd.clone(), view.clone(), None, tools_config);
-    let thread_id = match &args.resume {
-        Some(id) => agent_protocol::ThreadId(id.clone()),
-        None => agent::new_thread_id(),
+    let tools = agent::standard_tools(tool_ctx);
+    let state_dir = agent::rollout::state_dir();
+    let session = match &args.resume {
+        Some(id) => {
+            let dir = state_dir.as_deref().context("--resume needs a state directory ($CODELOOP_STATE_DIR or $HOME)")?;
+            agent::resume_thread(&config, &cwd, tools, dir, &agent_protocol::ThreadId(id.clone()))?
+        }
+        None => agent::start_thread(&config, &cwd, tools, state_dir.as_deref())?,
     };
-    let session = agent::new_session(&config, &cwd, agent::standard_tools(tool_ctx), thread_id)?;
+    if !args.json {
+        eprintln!("codeloop: thread {} ({})", session.config.thread_id, session.config.model);
+    }
 
     let (tx, mut events) = mpsc::unbounded_channel();
     let (thread, task) = agent::spawn(session, tx);
