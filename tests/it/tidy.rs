@@ -21,7 +21,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sandbox", &["stdx"]),
     ("tools", &["sandbox", "index", "syntax", "text", "agent-protocol", "stdx"]),
     ("agent", &["agent-protocol", "config", "model-client", "tools", "sandbox", "index", "syntax", "text", "stdx"]),
-    ("lsp", &["agent", "agent-protocol", "config", "index", "syntax", "text", "stdx"]),
+    ("lsp", &["agent", "agent-protocol", "config", "tools", "index", "syntax", "text", "stdx"]),
     ("cli", &["lsp", "agent", "tools", "config", "model-client", "sandbox", "index", "agent-protocol", "stdx"]),
     ("tests", &[]),
     ("mock-model", &[]),
