@@ -114,6 +114,9 @@ pub struct EnterPlan {
     gid_map: Vec<u8>,
     cwd: CString,
     write_through: Vec<WriteThrough>,
+    /// What a `volatile` mount leaves in the work dir (and refuses to mount over): removed
+    /// before mounting, deepest first.
+    volatile_marks: [CString; 3],
 }
 
 /// Enters the overlay described by `mount` (see the module docs) and returns what was done.
@@ -167,11 +170,15 @@ impl EnterPlan {
         // (renamed directories, metadata-only copies); both are off so changes.rs can read the
         // upper layer as plain files, whiteouts and opaque directories.
         data.extend(b",redirect_dir=nofollow,metacopy=off");
+        // The upper layer is scratch: without `volatile` the unmount at the command's exit
+        // syncs the whole upper filesystem (everyone's dirty pages, several ms on a busy disk).
+        data.extend(b",volatile");
         if userxattr {
             data.extend(b",userxattr");
         }
         // SAFETY: trivial getters.
         let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let incompat = mount.work.join("work/incompat");
         let mut write_through = Vec::with_capacity(mount.write_through.len());
         for rel in &mount.write_through {
             if !is_plain_relative(rel) {
@@ -195,6 +202,11 @@ impl EnterPlan {
             gid_map: format!("{gid} {gid} 1\n").into_bytes(),
             cwd: cpath(cwd).map_err(|_| Error::InvalidPath(cwd.to_path_buf()))?,
             write_through,
+            volatile_marks: [
+                cpath(&incompat.join("volatile/dirty")).map_err(|_| Error::InvalidPath(mount.work.clone()))?,
+                cpath(&incompat.join("volatile")).map_err(|_| Error::InvalidPath(mount.work.clone()))?,
+                cpath(&incompat).map_err(|_| Error::InvalidPath(mount.work.clone()))?,
+            ],
         })
     }
 
@@ -215,6 +227,16 @@ impl EnterPlan {
         // SAFETY: propagation change on "/" only; null pointers are allowed for the unused fields.
         cvt(unsafe { libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) })
             .map_err(fail(Step::PrivateMounts))?;
+
+        // The previous command's volatile mark (the directories are mode 000: this needs the
+        // capabilities we now hold; errors are left to the mount to report).
+        let [dirty, volatile, incompat] = &self.volatile_marks;
+        // SAFETY: valid C strings.
+        unsafe {
+            libc::unlink(dirty.as_ptr());
+            libc::rmdir(volatile.as_ptr());
+            libc::rmdir(incompat.as_ptr());
+        }
 
         // Keep hold of the real write-through directories before the overlay covers them.
         // SAFETY: valid C string; the fd is closed below.
