@@ -8,6 +8,7 @@
 use super::mount::{EnterPlan, OverlayMount, Step, StepError};
 use super::sys::{cpath, uses_userxattr};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Whether workspace overlays can be had here, and why not.
@@ -36,7 +37,9 @@ pub fn probe_in(dir: &Path) -> Result<(), String> {
     if let Some(reason) = kernel_too_old() {
         return Err(reason);
     }
-    let scratch = dir.join(format!("codeloop-overlay-probe-{}", std::process::id()));
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let scratch = dir.join(format!("codeloop-overlay-probe-{}-{n}", std::process::id()));
     let result = probe_scratch(&scratch);
     let _ = super::upper::remove_tree(&scratch);
     result
