@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod context;
+mod exec;
 mod index;
 mod lifecycle;
 mod sandbox;
