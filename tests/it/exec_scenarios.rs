@@ -146,19 +146,18 @@ async fn resume_after_sigkill_continues_with_an_aborted_output() {
         assert!(a[key] == b[key], "{key} changed across the resume");
     }
     assert_eq!(before[..], after[..before.len()]);
-    // FIXME(#4): the killed call should be in the resumed history, closed by an "aborted"
-    // output (`function_call: shell r1` then `function_call_output: r1 aborted` before "go on").
-    // Today the response's items reach the session file only after all its calls finish
-    // (turn.rs `sample` records them after `scheduler.finish()`), so a SIGKILL during a call
-    // loses the call and its reasoning/messages; the reader's "aborted" repair never triggers.
+    // The killed call was written to the session file before it ran, so the resumed history
+    // holds it, closed by an "aborted" output.
     expect![[r#"
         message developer: <permissions>
         message user: <environment_context>
         message user: start a long job
+        function_call: shell r1
+        function_call_output: r1 aborted
         message user: go on
     "#]]
     .assert_eq(&shape(&reqs[1]));
-    assert_eq!(reqs[1].tool_output("r1"), None);
+    assert_eq!(reqs[1].tool_output("r1"), Some(serde_json::json!("aborted")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,6 +93,25 @@ impl Session {
         }
     }
 
+    /// Writes an output item to the session file as soon as it arrives (before its tool call
+    /// runs), without adding it to the history yet: `adopt` does that once the response is
+    /// complete, `discard_written` takes it back if the response is retried or fails.
+    pub fn write_ahead(&mut self, item: &ResponseItem) {
+        self.persist([RolloutLine::item(item.clone())]);
+    }
+
+    /// Adds items already written with `write_ahead` to the history.
+    pub fn adopt(&mut self, items: Vec<ResponseItem>) {
+        self.history.extend(items);
+    }
+
+    /// Marks the last `count` written-ahead items as not part of the history.
+    pub fn discard_written(&mut self, count: usize) {
+        if count > 0 {
+            self.persist([RolloutLine::DiscardItems { count }]);
+        }
+    }
+
     /// Records a response's usage.
     pub fn record_usage(&mut self, usage: TokenUsage) {
         self.total_usage.add(&usage);

@@ -92,9 +92,11 @@ pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pendi
 async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, cancel: &CancellationToken) -> Result<Sampled, SampleError> {
     let request = session.request();
     let attempt_cancel = cancel.child_token();
-    let new_scheduler = |token: CancellationToken| {
-        CallScheduler::new(session.config.tools.clone(), token, events.clone(), pending.clone(), session.config.approval_timeout)
-    };
+    let (tools, approval_timeout) = (session.config.tools.clone(), session.config.approval_timeout);
+    let new_scheduler =
+        |token: CancellationToken| CallScheduler::new(tools.clone(), token, events.clone(), pending.clone(), approval_timeout);
+    // Items written ahead to the session file for this attempt (see `Session::write_ahead`).
+    let mut written = 0usize;
     let mut scheduler = new_scheduler(attempt_cancel.child_token());
     events.send(EventMsg::ModelRequest { attempt: 0 });
     let mut stream = session.config.client.stream(&request, attempt_cancel.clone()).map_err(SampleError::Model)?;
@@ -129,6 +131,12 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
                 if let Some(kind) = kind_of(&item) {
                     events.send(EventMsg::ItemCompleted { item_id: current_item.clone(), kind, text: item.message_text() });
                 }
+                if item.is_sendable() {
+                    // Written before the call starts, so a killed process still leaves the call
+                    // (and gets an "aborted" output on resume).
+                    session.write_ahead(&item);
+                    written += 1;
+                }
                 if let Some(call) = ToolCall::from_item(&item) {
                     scheduler.submit(call);
                 }
@@ -153,6 +161,8 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
                 let _ = scheduler.finish().await;
                 scheduler = new_scheduler(attempt_cancel.child_token());
                 items.clear();
+                session.discard_written(written);
+                written = 0;
                 events.send(EventMsg::StreamRetry { attempt, max, delay_ms: delay.as_millis() as u64, reason: reason.to_string() });
             }
             ResponseEvent::RateLimits(snapshot) => {
@@ -177,9 +187,9 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
     match &outcome {
         // A failed response is not recorded (the request will be retried or the turn fails), but
         // a cancelled one is: the user saw it, and every call it made gets its "aborted" output.
-        Err(SampleError::Model(_)) => {}
+        Err(SampleError::Model(_)) => session.discard_written(written),
         Ok(()) | Err(SampleError::Cancelled) => {
-            session.record(items);
+            session.adopt(items);
             if let Some(u) = usage_seen {
                 session.record_usage(u);
             }

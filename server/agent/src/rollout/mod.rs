@@ -121,6 +121,12 @@ pub enum RolloutLine {
     TokenUsage {
         usage: TokenUsage,
     },
+    /// The last `count` items were written ahead for a response that was then retried or failed:
+    /// they are not part of the history. (Items are written when they arrive, before their tool
+    /// calls run, so a process killed mid-call still leaves the call in the file.)
+    DiscardItems {
+        count: usize,
+    },
 }
 
 impl RolloutLine {

@@ -77,6 +77,10 @@ pub fn load(path: &Path) -> Result<ResumedThread> {
                 thread.usage = None;
             }
             RolloutLine::TokenUsage { usage } => thread.usage = Some(usage),
+            RolloutLine::DiscardItems { count } => {
+                let keep = thread.history.len().saturating_sub(count);
+                thread.history.truncate(keep);
+            }
         }
     }
     repair_tool_pairs(&mut thread.history);

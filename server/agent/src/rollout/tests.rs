@@ -59,6 +59,22 @@ fn history_is_rebuilt_across_compactions() {
     std::fs::remove_dir_all(&state).unwrap();
 }
 
+#[test]
+fn items_of_a_retried_response_are_discarded() {
+    let state = tmp("discard");
+    let mut w = writer(&state, "t1");
+    w.append_items(&[ResponseItem::user_text("ask"), ResponseItem::assistant_text("partial"), ResponseItem::assistant_text("more")])
+        .unwrap();
+    w.append(&RolloutLine::DiscardItems { count: 2 }).unwrap();
+    w.append_items(&[ResponseItem::assistant_text("final")]).unwrap();
+    // A count larger than the history cannot underflow.
+    let t = load(w.path()).unwrap();
+    assert_eq!(texts(&t.history), ["ask", "final"]);
+    w.append(&RolloutLine::DiscardItems { count: 99 }).unwrap();
+    assert!(load(w.path()).unwrap().history.is_empty());
+    std::fs::remove_dir_all(&state).unwrap();
+}
+
 impl SessionMeta {
     fn clone_with_created_at(&self, created_at: &str) -> SessionMeta {
         SessionMeta { created_at: created_at.to_string(), ..self.clone() }
