@@ -105,6 +105,19 @@ impl DocStore {
         self.map.read().ok()?.get(uri).cloned()
     }
 
+    /// The open document of a file path, whatever spelling of its URI the client used.
+    pub fn by_path(&self, path: &std::path::Path) -> Option<Arc<DocSnapshot>> {
+        if let Some(snap) = convert::path_to_uri(path).and_then(|uri| self.get(&uri)) {
+            return Some(snap);
+        }
+        self.map.read().ok()?.values().find(|s| s.path.as_deref() == Some(path)).cloned()
+    }
+
+    /// Every open document.
+    pub fn all(&self) -> Vec<Arc<DocSnapshot>> {
+        self.map.read().map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
     fn publish(&self, snap: DocSnapshot) {
         if let Ok(mut map) = self.map.write() {
             map.insert(snap.uri.clone(), Arc::new(snap));

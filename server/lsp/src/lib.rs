@@ -8,15 +8,24 @@
 //!   tower-lsp's handler concurrency (`ordered.rs` routes it there before any handler runs);
 //! - nothing but JSON-RPC frames reaches stdout, and one malformed message never ends the
 //!   session (`stdio.rs`);
-//! - handlers never block the runtime and never await a request to the client.
+//! - handlers never block the runtime and never await a request to the client;
+//! - the agent crate knows nothing of LSP: its Ops and Events are converted here, edits leave
+//!   only as versioned `workspace/applyEdit` (`agents.rs`, `edits.rs`, `edit_flow.rs`).
 
+mod agents;
+mod approvals;
+mod commands;
 mod convert;
+mod doc_view;
 mod documents;
+mod edit_flow;
+mod edits;
 mod ordered;
 mod progress;
 mod server;
 mod state;
 pub mod stdio;
+mod turn_progress;
 
 pub use server::{IndexOptions, InitOptions};
 pub use stdio::Ending;
@@ -42,6 +51,7 @@ where
     let (service, socket) = LspService::build(move |client| server::Backend::new(client, shared, docs, notes_rx))
         .custom_method("codeloop/context", server::Backend::context)
         .custom_method("codeloop/documentState", server::Backend::document_state)
+        .custom_method("window/workDoneProgress/cancel", server::Backend::progress_cancel)
         .finish();
     let service = ordered::Ordered::new(service, doc_sender);
 

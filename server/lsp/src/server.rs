@@ -1,10 +1,14 @@
-//! The `LanguageServer` implementation: lifecycle, document symbols, workspace symbols,
-//! watched files and the `codeloop/context` request.
+//! The `LanguageServer` implementation: lifecycle (including loading the agent's
+//! configuration at `initialize`), document symbols, workspace symbols, watched files, the
+//! `codeloop/context` request, and the entry points of the agent: `workspace/executeCommand`
+//! (`commands.rs`) and `window/workDoneProgress/cancel`.
 //!
 //! Handlers never block the runtime (parsing and index work go to `spawn_blocking`) and never
 //! await a request to the client (that is done in spawned tasks). Document sync is not here:
 //! the ordered wrapper routes it to the document actor (`documents.rs`).
 
+use crate::agents::{AgentSetup, Agents, ClientFeatures};
+use crate::commands;
 use crate::convert;
 use crate::documents::DocStore;
 use crate::progress::Progress;
@@ -24,6 +28,10 @@ pub struct InitOptions {
     /// Where the index cache lives; default: $CODELOOP_CACHE_DIR or the XDG cache dir.
     pub cache_dir: Option<PathBuf>,
     pub index: IndexOptions,
+    /// The agent's configuration, with the keys of config.toml (the last configuration layer).
+    pub config: Option<serde_json::Value>,
+    /// Send `codeloop/event` notifications with every agent event.
+    pub events: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +58,7 @@ pub struct Backend {
     shared: Arc<Shared>,
     docs: Arc<DocStore>,
     session: OnceLock<Session>,
+    agents: Arc<Agents>,
 }
 
 /// Params of requests that name one document.
@@ -85,7 +94,8 @@ impl Backend {
                 }
             }
         });
-        Backend { client, shared, docs, session: OnceLock::new() }
+        let agents = Agents::start(client.clone(), docs.clone(), shared.clone());
+        Backend { client, shared, docs, session: OnceLock::new(), agents }
     }
 
     fn roots(params: &InitializeParams) -> Vec<PathBuf> {
@@ -133,6 +143,56 @@ impl Backend {
                 client.log_message(MessageType::ERROR, format!("codeloop: indexing failed: {e}")).await;
             }
         }
+    }
+
+    /// `window/workDoneProgress/cancel` (tower-lsp 0.20 does not route it): stops the turn
+    /// whose progress has this token.
+    pub async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        let token = match params.token {
+            NumberOrString::String(s) => s,
+            NumberOrString::Number(n) => n.to_string(),
+        };
+        self.agents.cancel_progress(&token);
+    }
+
+    /// Loads the agent's configuration for the workspace root; errors and warnings are shown
+    /// to the user, and an error makes the agent commands fail with it.
+    async fn load_agent_config(
+        &self,
+        cwd: Option<PathBuf>,
+        lsp_config: Option<serde_json::Value>,
+    ) -> std::result::Result<config::Config, String> {
+        let dir = cwd.or_else(|| std::env::current_dir().ok()).unwrap_or_else(|| PathBuf::from("/"));
+        let loaded = tokio::task::spawn_blocking(move || {
+            let mut loader = config::ConfigLoader::new(dir);
+            loader.lsp_config = lsp_config.filter(|v| !v.is_null());
+            loader.load()
+        })
+        .await;
+        let result = match loaded {
+            Ok(Ok(config)) => Ok(config),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("internal error: {e}")),
+        };
+        let client = self.client.clone();
+        let (error, warnings) = match &result {
+            Ok(c) => (None, c.warnings.clone()),
+            Err(e) => (Some(e.clone()), Vec::new()),
+        };
+        tokio::spawn(async move {
+            if let Some(e) = error {
+                client
+                    .show_message(
+                        MessageType::ERROR,
+                        format!("codeloop: configuration error: {e}; the agent is disabled until it is fixed"),
+                    )
+                    .await;
+            }
+            for w in warnings {
+                client.log_message(MessageType::WARNING, format!("codeloop: configuration: {w}")).await;
+            }
+        });
+        result
     }
 
     /// `codeloop/documentState`: what the server holds for an open document (version, text,
@@ -203,6 +263,17 @@ impl LanguageServer for Backend {
             _ => InitOptions::default(),
         };
         let roots = Self::roots(&params);
+        let cwd = roots.first().cloned();
+        let config = self.load_agent_config(cwd.clone(), options.config.clone()).await;
+        if let Err(e) = &config {
+            tracing::error!("configuration error: {e}");
+        }
+        self.agents.configure(AgentSetup {
+            config,
+            cwd,
+            events: options.events,
+            features: ClientFeatures::from_caps(&params.capabilities),
+        });
         let mut cfg = IndexConfig { roots, ..IndexConfig::default() };
         cfg.cache_dir = if options.index.persist { options.cache_dir.clone().or_else(index::default_cache_dir) } else { None };
         if let Some(max) = options.index.max_file_bytes {
@@ -224,6 +295,10 @@ impl LanguageServer for Backend {
                 text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: commands::COMMANDS.iter().map(|c| c.to_string()).collect(),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                }),
                 ..Default::default()
             },
         })
@@ -347,6 +422,10 @@ impl LanguageServer for Backend {
             })
             .collect();
         Ok(Some(out))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        commands::execute(&self.agents, params).await
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

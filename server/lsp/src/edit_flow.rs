@@ -1,0 +1,104 @@
+//! What happens to one edit proposal: converted (`edits.rs`) against the document store, sent
+//! as one `workspace/applyEdit`, checked, and answered to the agent as `Op::EditResult`.
+//!
+//! Runs in a task spawned by the event dispatcher, never in a handler. Proposals are applied
+//! one at a time per server, so that a second proposal is checked against the version the
+//! first one produced. After the client says `applied: true`, each edited open buffer must
+//! reach a newer version holding the new text within `VERIFY_TIMEOUT` (the didChange that
+//! follows an applied edit): Neovim answers `applied: true` for a stale version it skipped.
+//! Not here: rebasing over the user's typing (a stale proposal is refused).
+
+use crate::agents::Agents;
+use crate::edits::{self, Check, OpenDoc, PlanInput};
+use agent::ThreadHandle;
+use agent_protocol::{EditProposal, Op};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tower_lsp::lsp_types::request::ApplyWorkspaceEdit;
+use tower_lsp::lsp_types::{ApplyWorkspaceEditParams, MessageType};
+
+/// How long an applied edit may take to show up as a didChange.
+pub const VERIFY_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// Applies a proposal and answers the thread.
+pub async fn apply(agents: Arc<Agents>, handle: ThreadHandle, proposal_id: String, proposal: EditProposal) {
+    let result = {
+        let _one_at_a_time = agents.edit_lock.lock().await;
+        run(&agents, &proposal).await
+    };
+    let (applied, reason) = match result {
+        Ok(notes) if notes.is_empty() => (true, None),
+        Ok(notes) => (true, Some(notes.join("; "))),
+        Err(reason) => {
+            tracing::info!(%reason, "edit proposal refused");
+            (false, Some(reason))
+        }
+    };
+    handle.submit(Op::EditResult { proposal_id, applied, reason });
+}
+
+async fn run(agents: &Agents, proposal: &EditProposal) -> Result<Vec<String>, String> {
+    let setup = agents.setup().ok_or_else(|| "the server is not initialized".to_string())?;
+    agents.docs.sync().await;
+    let plan = {
+        let docs = agents.docs.clone();
+        let open =
+            move |p: &Path| docs.by_path(p).map(|s| OpenDoc { uri: s.uri.clone(), version: s.doc.version(), rope: s.doc.rope().clone() });
+        let read = |p: &Path| std::fs::read_to_string(p);
+        let input = PlanInput {
+            enc: agents.shared.encoding(),
+            ops: setup.features.resource_ops,
+            cwd: setup.cwd.as_deref(),
+            open: &open,
+            read_disk: &read,
+        };
+        edits::plan(proposal, &input)?
+    };
+    if let Some(edit) = plan.edit {
+        let params = ApplyWorkspaceEditParams { label: Some(plan.label.clone()), edit };
+        match agents.client.send_request::<ApplyWorkspaceEdit>(params).await {
+            Ok(resp) if resp.applied => {}
+            Ok(resp) => return Err(resp.failure_reason.unwrap_or_else(|| "the editor did not apply the edit".to_string())),
+            Err(e) => return Err(format!("the editor could not apply the edit: {}", e.message)),
+        }
+        verify(agents, &plan.checks).await?;
+    }
+    if plan.disk.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ops = plan.disk.clone();
+    let done = tokio::task::spawn_blocking(move || edits::run_disk_ops(&ops)).await.map_err(|e| format!("internal error: {e}"))??;
+    let note = format!("done on disk because the editor does not support file operations (resourceOperations): {}", done.join(", "));
+    agents.client.log_message(MessageType::INFO, format!("codeloop: {note}")).await;
+    Ok(vec![note])
+}
+
+/// Waits until every edited open buffer shows its edit.
+async fn verify(agents: &Agents, checks: &[Check]) -> Result<(), String> {
+    let deadline = Instant::now() + VERIFY_TIMEOUT;
+    for check in checks {
+        loop {
+            agents.docs.sync().await;
+            let current = agents.docs.get(&check.uri).map(|s| (s.doc.version(), s.doc.text()));
+            if let Some((version, text)) = &current {
+                if check.holds(*version, text) {
+                    break;
+                }
+            }
+            if Instant::now() >= deadline {
+                let now = match current {
+                    Some((v, _)) => format!("the document is at version {v}"),
+                    None => "the document was closed".to_string(),
+                };
+                return Err(format!(
+                    "the editor reported the edit to {} as applied, but it did not show up ({now}, the edit was for version {}); re-read the file",
+                    check.uri, check.base
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(())
+}
