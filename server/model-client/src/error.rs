@@ -26,8 +26,8 @@ pub enum ModelError {
     /// The connection broke while sending the request or reading the response.
     #[error("transport error: {message}")]
     Transport { message: String },
-    /// No byte arrived for the provider's `stream_idle_timeout_ms`.
-    #[error("no data from the model for {} ms (idle timeout)", after.as_millis())]
+    /// No SSE event (or no response headers) arrived for the provider's `stream_idle_timeout_ms`.
+    #[error("no event from the model for {} ms (idle timeout)", after.as_millis())]
     IdleTimeout { after: Duration },
     /// The stream ended (EOF or disconnect) before the response completed.
     #[error("stream closed before the response completed ({events} events received)")]

@@ -1,9 +1,12 @@
 //! `ResponseStream` and the loop behind it: POST, read the body chunk by chunk under an idle
 //! timeout, parse SSE, decode the dialect, and retry.
 //!
-//! Retry rules (see docs/model-providers.md):
+//! Rules (see docs/model-providers.md):
 //! - An attempt that failed before it produced any event (connect errors, non-2xx statuses, an idle
 //!   timeout before the first event) spends the request budget (`request_max_retries`).
+//! - The idle timeout (`stream_idle_timeout_ms`) runs from the request to the response headers, and
+//!   then between two SSE events (comments and partial events do not reset it), as Codex times
+//!   each `next()` of its event stream.
 //! - An attempt that broke after producing events (EOF or disconnect before `completed`, idle
 //!   timeout, a malformed event, a retryable `response.failed`) spends the stream budget
 //!   (`stream_max_retries`) and re-POSTs the same body.
@@ -98,6 +101,9 @@ struct Attempt {
     decoder: Decoder,
     /// Whether this attempt has produced events (which decides the retry budget).
     produced: bool,
+    /// When the idle timeout fires: reset by every dispatched SSE event, not by bare bytes, so a
+    /// server that only sends keep-alive comments or trickles a partial event still times out.
+    deadline: tokio::time::Instant,
 }
 
 enum Step {
@@ -162,7 +168,8 @@ impl Driver {
                             Wire::Responses => Decoder::Responses(ResponsesDecoder::default()),
                             Wire::Chat(custom) => Decoder::Chat(ChatDecoder::new(custom.clone())),
                         };
-                        let attempt = Attempt { response, parser: SseParser::new(), decoder, produced: false };
+                        let deadline = tokio::time::Instant::now() + self.idle;
+                        let attempt = Attempt { response, parser: SseParser::new(), decoder, produced: false, deadline };
                         self.state = State::Streaming(Box::new(attempt));
                     }
                     Err(err) => self.fail(err, false),
@@ -216,7 +223,7 @@ impl Driver {
         let chunk = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => return Step::Failed(ModelError::Cancelled),
-            r = tokio::time::timeout(self.idle, attempt.response.chunk()) => r,
+            r = tokio::time::timeout_at(attempt.deadline, attempt.response.chunk()) => r,
         };
         let bytes = match chunk {
             Err(_) => return Step::Failed(ModelError::IdleTimeout { after: self.idle }),
@@ -238,6 +245,9 @@ impl Driver {
             self.sse.clear();
             let message = format!("event larger than {} bytes", too_large.limit);
             return Step::Failed(ModelError::MalformedEvent { event_type: "sse".into(), message });
+        }
+        if !self.sse.is_empty() {
+            attempt.deadline = tokio::time::Instant::now() + self.idle;
         }
         let mut step = Step::Continue;
         let mut sse = std::mem::take(&mut self.sse);
