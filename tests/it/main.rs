@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `codeloop` binary over stdio pipes (one test binary, so the
 //! grammars link once). Each module covers one area of the LSP contract.
 
+mod agent_lsp;
 mod bad_input;
 mod context;
 mod exec;

@@ -43,6 +43,8 @@ pub struct LspClient {
     violations: Arc<Mutex<Vec<String>>>,
     stderr: Arc<Mutex<String>>,
     next_id: i64,
+    /// Server requests with these methods are left for the test to answer (`reply`).
+    manual: Vec<String>,
 }
 
 fn read_frames(mut out: impl Read, tx: mpsc::Sender<Msg>, violations: Arc<Mutex<Vec<String>>>) {
@@ -118,7 +120,17 @@ impl LspClient {
                 line.clear();
             }
         });
-        LspClient { stdin: child.stdin.take(), child, rx, inbox: Vec::new(), log: Vec::new(), violations, stderr: err_buf, next_id: 0 }
+        LspClient {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            inbox: Vec::new(),
+            log: Vec::new(),
+            violations,
+            stderr: err_buf,
+            next_id: 0,
+            manual: Vec::new(),
+        }
     }
 
     pub fn stderr(&self) -> String {
@@ -164,9 +176,35 @@ impl LspClient {
         }
     }
 
+    /// Stops answering server requests with this method automatically: `wait` returns them
+    /// like any other message and the test answers with `reply` or `reply_error`.
+    pub fn answer_manually(&mut self, method: &str) {
+        self.manual.push(method.to_string());
+    }
+
+    /// Answers a server request (`msg["id"]`) with a result.
+    pub fn reply(&mut self, id: &Value, result: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
+    }
+
+    /// Answers a server request with an error.
+    pub fn reply_error(&mut self, id: &Value, code: i64, message: &str) {
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}));
+    }
+
+    /// Waits for a request from the server with this method (see `answer_manually`).
+    pub fn wait_server_request(&mut self, method: &str) -> Msg {
+        let m = method.to_string();
+        self.wait(|msg| msg.get("method") == Some(&json!(m)) && msg.get("id").is_some(), TIMEOUT)
+            .unwrap_or_else(|| panic!("no {method} request from the server; stderr:\n{}", self.stderr()))
+    }
+
     /// Answers a request from the server the way a plain editor does.
     fn answer(&mut self, msg: &Value) {
         let (Some(id), Some(method)) = (msg.get("id"), msg.get("method").and_then(Value::as_str)) else { return };
+        if self.manual.iter().any(|m| m == method) {
+            return;
+        }
         let result = match method {
             "window/workDoneProgress/create" | "client/registerCapability" | "client/unregisterCapability" => Value::Null,
             "workspace/configuration" => json!([]),
