@@ -14,19 +14,14 @@ pub fn user_config_dir() -> Option<PathBuf> {
     non_empty("HOME").map(|h| h.join(".config").join("codeloop"))
 }
 
-/// The project's config file and the project root it belongs to: the nearest `.codeloop/config.toml`
-/// from `cwd` upward, not looking above the first directory that holds `.git` (the project root).
+/// The project's config file and the project root it belongs to: `.codeloop/config.toml` at the
+/// project root (the nearest ancestor of `cwd` holding `.git`), or in `cwd` itself when there is no
+/// repository. Only there: a file planted deeper in the tree (by a build script, or a command the
+/// agent ran) is never read.
 pub fn project_config(cwd: &Path) -> Option<(PathBuf, PathBuf)> {
-    for dir in cwd.ancestors() {
-        let file = dir.join(".codeloop").join("config.toml");
-        if file.is_file() {
-            return Some((file, dir.to_path_buf()));
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
-    }
-    None
+    let root = cwd.ancestors().find(|d| d.join(".git").exists()).unwrap_or(cwd);
+    let file = root.join(".codeloop").join("config.toml");
+    file.is_file().then(|| (file, root.to_path_buf()))
 }
 
 #[cfg(test)]
@@ -45,9 +40,18 @@ mod tests {
         std::fs::create_dir_all(repo.join(".git")).unwrap();
         // The outer .codeloop is above the repository's root: not ours.
         assert_eq!(project_config(&sub), None);
+        // One planted below the root is not read either.
+        std::fs::create_dir_all(sub.join(".codeloop")).unwrap();
+        std::fs::write(sub.join(".codeloop/config.toml"), "model = \"planted\"").unwrap();
+        assert_eq!(project_config(&sub), None);
         std::fs::create_dir_all(repo.join(".codeloop")).unwrap();
         std::fs::write(repo.join(".codeloop/config.toml"), "").unwrap();
         assert_eq!(project_config(&sub), Some((repo.join(".codeloop/config.toml"), repo.clone())));
+        // Outside a repository, the working directory's own file.
+        let loose = tmp.join("loose");
+        std::fs::create_dir_all(loose.join(".codeloop")).unwrap();
+        std::fs::write(loose.join(".codeloop/config.toml"), "").unwrap();
+        assert_eq!(project_config(&loose), Some((loose.join(".codeloop/config.toml"), loose.clone())));
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

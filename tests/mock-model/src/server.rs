@@ -238,6 +238,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut shutdown: wat
             _ = shutdown.wait_for(|stop| *stop) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    // Events are small writes: without NODELAY the first one of a reused
+                    // connection waits ~40 ms for the client's delayed ACK.
+                    let _ = stream.set_nodelay(true);
                     let id = state.open_connection();
                     connections.spawn(serve_connection(stream, id, Arc::clone(&state), connection_shutdown.clone()));
                 }
