@@ -231,3 +231,7 @@ async fn worker(approvals: Arc<Approvals>, client: Client) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "approvals_tests.rs"]
+mod tests;
