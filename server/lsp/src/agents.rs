@@ -241,6 +241,14 @@ impl Agents {
         Ok(out)
     }
 
+    /// At `shutdown`: every thread stops (a running turn is interrupted and its session file
+    /// flushed by the thread).
+    pub fn shutdown_all(&self) {
+        for entry in self.threads().values() {
+            entry.handle.submit(Op::Shutdown);
+        }
+    }
+
     /// `window/workDoneProgress/cancel`: interrupts the turn whose progress has this token.
     pub fn cancel_progress(&self, token: &str) {
         let threads = self.threads();
