@@ -357,3 +357,40 @@ async fn a_response_ending_on_commentary_is_continued() {
     let last = reqs[1].input().last().cloned().unwrap();
     assert_eq!((last["role"].as_str(), last["phase"].as_str()), (Some("assistant"), Some("commentary")), "{last}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_commands_run_in_the_workspace_write_sandbox_by_default() {
+    let outside = std::env::temp_dir().join(format!("codeloop-exec-outside-{}", std::process::id()));
+    let script = format!("touch inside.txt; touch {}", outside.display());
+    let setup = Setup::new(
+        "sandboxed-shell",
+        &[],
+        Script::new([
+            Turn::function_call("shell", "c1", json!({ "command": script }).to_string()),
+            Turn::new([Output::final_answer("ok")]),
+        ]),
+    )
+    .await;
+    let run = setup.spawn(&[], "touch things").finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(setup.read("inside.txt").as_deref(), Some(""), "writes inside the workspace work");
+    assert!(!outside.exists(), "a write outside the workspace got through the sandbox");
+    let output = setup.requests()[1].tool_output("c1").unwrap();
+    let output = output.as_str().unwrap();
+    assert!(output.contains("Exit code: 1"), "{output}");
+    assert!(output.contains("[sandbox]"), "the denial is reported to the model: {output}");
+    // danger-full-access lifts it.
+    let setup = Setup::new(
+        "unsandboxed-shell",
+        &[],
+        Script::new([
+            Turn::function_call("shell", "c1", json!({ "command": format!("touch {}", outside.display()) }).to_string()),
+            Turn::new([Output::final_answer("ok")]),
+        ]),
+    )
+    .await;
+    let run = setup.spawn(&["--sandbox", "danger-full-access"], "touch outside").finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(outside.exists());
+    std::fs::remove_file(&outside).unwrap();
+}

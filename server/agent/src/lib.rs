@@ -22,7 +22,8 @@ pub use ctx::{CallContext, EditResult, EventSink};
 pub use runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
 pub use session::{Session, SessionConfig};
 pub use setup::{
-    known_context_window, new_session, new_thread_id, resume_thread, session_config, start_thread, SetupError, DEFAULT_APPROVAL_TIMEOUT,
+    known_context_window, new_session, new_thread_id, resume_thread, sandbox_policy, session_config, start_thread, SetupError,
+    DEFAULT_APPROVAL_TIMEOUT,
 };
 pub use thread::{spawn, ThreadHandle};
 pub use tools_runtime::{standard_tools, StandardTools};

@@ -120,6 +120,16 @@ pub fn session_config(
     })
 }
 
+/// The policy commands run under, from `sandbox_mode` and `[sandbox_workspace_write]`.
+pub fn sandbox_policy(config: &Config) -> sandbox::SandboxPolicy {
+    sandbox::SandboxPolicy {
+        mode: config.sandbox_mode,
+        writable_roots: config.sandbox_workspace_write.writable_roots.clone(),
+        network: config.sandbox_workspace_write.network_access,
+        ..sandbox::SandboxPolicy::default()
+    }
+}
+
 /// Context windows of well-known model families (configure `model_context_window` for others).
 pub fn known_context_window(model: &str) -> Option<u64> {
     let m = model.to_ascii_lowercase();

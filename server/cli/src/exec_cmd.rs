@@ -82,6 +82,8 @@ async fn exec(args: ExecArgs) -> anyhow::Result<std::process::ExitCode> {
     let tools_config = tools::ToolsConfig {
         shell_default_timeout: std::time::Duration::from_millis(config.shell_timeout_ms),
         symbol_tools: false,
+        sandbox: Some(agent::sandbox_policy(&config)),
+        workspace_roots: vec![cwd.clone()],
         ..tools::ToolsConfig::default()
     };
     let tool_ctx = tools::ToolContext::new(cwd.clone(), view.clone(), None, tools_config);

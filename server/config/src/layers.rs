@@ -17,8 +17,15 @@ use crate::{Config, ConfigError, LayerSource, Result};
 
 /// Keys an untrusted project file may not set: they would let a cloned repository redirect the
 /// user's API key, run commands (MCP servers) or lift the sandbox.
-const UNTRUSTED_PROJECT_DENIED: &[&str] =
-    &["model_providers", "approval_policy", "sandbox_mode", "sandbox_workspace_write", "mcp_servers", "projects", "model_instructions_file"];
+const UNTRUSTED_PROJECT_DENIED: &[&str] = &[
+    "model_providers",
+    "approval_policy",
+    "sandbox_mode",
+    "sandbox_workspace_write",
+    "mcp_servers",
+    "projects",
+    "model_instructions_file",
+];
 
 /// Fields of a `[model_providers.<id>]` table (`ProviderInfo`).
 const PROVIDER_FIELDS: &[&str] = &[
@@ -64,8 +71,11 @@ impl ConfigLoader {
 
     pub fn load(&self) -> Result<Config> {
         let mut m = Merged { table: Table::new(), provenance: BTreeMap::new(), sources: Vec::new(), warnings: Vec::new() };
-        let builtin = Value::try_from(built_in_providers())
-            .map_err(|e| ConfigError::Key { layer: LayerSource::BuiltIn, key: "model_providers".into(), message: e.to_string() })?;
+        let builtin = Value::try_from(built_in_providers()).map_err(|e| ConfigError::Key {
+            layer: LayerSource::BuiltIn,
+            key: "model_providers".into(),
+            message: e.to_string(),
+        })?;
         let mut base = Table::new();
         base.insert("model_providers".into(), builtin);
         m.add(LayerSource::BuiltIn, base)?;
@@ -140,15 +150,19 @@ impl Merged {
 
     fn finish(self) -> Result<Config> {
         let source_of = |key: &str| self.provenance.get(key).cloned().unwrap_or(LayerSource::BuiltIn);
-        let raw: ConfigToml = Value::Table(self.table.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Key { layer: source_of(""), key: String::new(), message: e.message().to_string() })?;
+        let raw: ConfigToml = Value::Table(self.table.clone()).try_into().map_err(|e: toml::de::Error| ConfigError::Key {
+            layer: source_of(""),
+            key: String::new(),
+            message: e.message().to_string(),
+        })?;
         let mut providers = BTreeMap::new();
         for (id, table) in raw.model_providers.unwrap_or_default() {
             let key = format!("model_providers.{id}");
-            let info: ProviderInfo = Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Key { layer: source_of(&key), key: key.clone(), message: e.message().to_string() })?;
+            let info: ProviderInfo = Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Key {
+                layer: source_of(&key),
+                key: key.clone(),
+                message: e.message().to_string(),
+            })?;
             if let Some(url) = &info.base_url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(ConfigError::Key {
@@ -268,11 +282,8 @@ fn parse_override(arg: &str) -> Result<Table> {
         return Err(ConfigError::OverrideSyntax { arg: arg.to_string() });
     }
     let raw = raw.trim();
-    let value = format!("v = {raw}")
-        .parse::<Table>()
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| Value::String(raw.to_string()));
+    let value =
+        format!("v = {raw}").parse::<Table>().ok().and_then(|mut t| t.remove("v")).unwrap_or_else(|| Value::String(raw.to_string()));
     let mut value = value;
     for part in key.rsplit('.') {
         let mut t = Table::new();

@@ -158,13 +158,17 @@ fn errors_name_the_layer_the_key_and_the_problem() {
         Some("[model_providers.x]\nname = \"X\"\nbase_ulr = \"http://h\"\n"),
         None,
         &[],
-        expect![[r#"$TMP/user/config.toml: key `model_providers.x.base_ulr`: unknown field; expected one of name, base_url, env_key, env_key_instructions, wire_api, query_params, http_headers, env_http_headers, request_max_retries, stream_max_retries, stream_idle_timeout_ms, supports_remote_compaction"#]],
+        expect![[
+            r#"$TMP/user/config.toml: key `model_providers.x.base_ulr`: unknown field; expected one of name, base_url, env_key, env_key_instructions, wire_api, query_params, http_headers, env_http_headers, request_max_retries, stream_max_retries, stream_idle_timeout_ms, supports_remote_compaction"#
+        ]],
     );
     check_error(
         None,
         Some("model_reasoning_effort = \"extreme\"\n"),
         &[],
-        expect![[r#"$TMP/proj/.codeloop/config.toml: key `model_reasoning_effort`: unknown variant `extreme`, expected one of `none`, `minimal`, `low`, `medium`, `high`, `xhigh`"#]],
+        expect![[
+            r#"$TMP/proj/.codeloop/config.toml: key `model_reasoning_effort`: unknown variant `extreme`, expected one of `none`, `minimal`, `low`, `medium`, `high`, `xhigh`"#
+        ]],
     );
     check_error(
         Some("model_provider = \"nope\"\n"),
@@ -172,13 +176,20 @@ fn errors_name_the_layer_the_key_and_the_problem() {
         &[],
         expect![[r#"$TMP/user/config.toml: key `model_provider`: no provider `nope`; known: lmstudio, ollama, openai"#]],
     );
-    check_error(None, None, &["shell_timeout_ms=-1"], expect![[r#"-c shell_timeout_ms=-1: key `shell_timeout_ms`: invalid value: integer `-1`, expected u64"#]]);
+    check_error(
+        None,
+        None,
+        &["shell_timeout_ms=-1"],
+        expect![[r#"-c shell_timeout_ms=-1: key `shell_timeout_ms`: invalid value: integer `-1`, expected u64"#]],
+    );
     check_error(None, None, &["model"], expect![[r#"-c model: expected key=value"#]]);
     check_error(
         Some("[model_providers.x]\nname = \"X\"\n"),
         None,
         &["model_provider=x", "model_providers.x.base_url=ftp://h"],
-        expect![[r#"-c model_providers.x.base_url=ftp://h: key `model_providers.x.base_url`: `ftp://h` is not an http:// or https:// URL"#]],
+        expect![[
+            r#"-c model_providers.x.base_url=ftp://h: key `model_providers.x.base_url`: `ftp://h` is not an http:// or https:// URL"#
+        ]],
     );
     check_error(
         Some("model = \"unterminated\n"),

@@ -22,4 +22,6 @@ mod model;
 pub use error::{ConfigError, LayerSource, Result};
 pub use layers::ConfigLoader;
 pub use locate::{project_config, user_config_dir};
-pub use model::{ApprovalPolicy, Config, ProjectEntry, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxWorkspaceWrite, TrustLevel, Verbosity};
+pub use model::{
+    ApprovalPolicy, Config, ProjectEntry, ReasoningEffort, ReasoningSummary, SandboxMode, SandboxWorkspaceWrite, TrustLevel, Verbosity,
+};

@@ -46,14 +46,8 @@ pub enum ApprovalPolicy {
     Never,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SandboxMode {
-    ReadOnly,
-    #[default]
-    WorkspaceWrite,
-    DangerFullAccess,
-}
+/// The sandbox crate's mode, so config and the runner share one type.
+pub use sandbox::SandboxMode;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,4 +157,3 @@ impl Config {
     pub const DEFAULT_PROJECT_DOC_MAX_BYTES: u64 = 32 * 1024;
     pub const DEFAULT_SHELL_TIMEOUT_MS: u64 = 10_000;
 }
-

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings of the tools. `Default` gives the documented defaults.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ToolsConfig {
     /// Offer apply_patch as a freeform (grammar) tool rather than a JSON function.
     pub apply_patch_freeform: bool,
@@ -25,6 +25,13 @@ pub struct ToolsConfig {
     pub shell_max_timeout: Duration,
     /// Bytes of command output shown to the model (head and tail kept).
     pub shell_output_bytes: usize,
+    /// The policy commands run under. `None` (or danger-full-access) runs them as plain child
+    /// processes; anything else goes through the sandbox helper (`codeloop sandbox`).
+    pub sandbox: Option<sandbox::SandboxPolicy>,
+    /// The writable workspace roots under workspace-write (default: the working directory).
+    pub workspace_roots: Vec<PathBuf>,
+    /// The executable re-run as the sandbox helper (default: the current executable).
+    pub sandbox_helper: Option<PathBuf>,
 }
 
 impl Default for ToolsConfig {
@@ -35,6 +42,9 @@ impl Default for ToolsConfig {
             shell_default_timeout: Duration::from_secs(10),
             shell_max_timeout: Duration::from_secs(30 * 60),
             shell_output_bytes: crate::truncate::DEFAULT_MODEL_OUTPUT_BYTES,
+            sandbox: None,
+            workspace_roots: Vec::new(),
+            sandbox_helper: None,
         }
     }
 }

@@ -1,9 +1,7 @@
 //! shell as a tool: its spec, its arguments (an argv array, or a string run with
-//! `bash -lc`), and the handler that runs the command through `shell::run_command` and
-//! formats the result with `truncate::format_exec_output`.
-//!
-//! The runner is the interim unsandboxed one; the sandbox crate will replace the spawn, not
-//! this interface.
+//! `bash -lc`), and the handler that runs the command — through the sandbox helper when the
+//! policy restricts anything, as a plain process group otherwise — and formats the result with
+//! `truncate::format_exec_output`.
 
 use crate::context::{ToolContext, ToolOutput};
 use crate::shell::{run_command, scrubbed_env, ExecRequest};
@@ -78,6 +76,9 @@ pub async fn run(ctx: &ToolContext, args: &ShellArgs, cancel: impl Future<Output
     let cfg = &ctx.config;
     let timeout =
         args.timeout_ms.map_or(cfg.shell_default_timeout, Duration::from_millis).clamp(Duration::from_millis(1), cfg.shell_max_timeout);
+    if let Some(policy) = cfg.sandbox.as_ref().filter(|p| p.is_restricted()) {
+        return run_sandboxed(ctx, policy, argv, cwd, timeout, cancel).await;
+    }
     let req = ExecRequest { argv, cwd, timeout, env: scrubbed_env() };
     let started = std::time::Instant::now();
     let result = run_command(&req, cancel).await;
@@ -89,4 +90,56 @@ pub async fn run(ctx: &ToolContext, args: &ShellArgs, cancel: impl Future<Output
         Ok(r) => ToolOutput { text: format_exec_output(&r.summary(), cfg.shell_output_bytes), success: r.exit_code == 0, effect: None },
         Err(e) => ToolOutput::error(format!("failed to start {:?}: {e}", req.argv[0])),
     }
+}
+
+async fn run_sandboxed(
+    ctx: &ToolContext,
+    policy: &sandbox::SandboxPolicy,
+    argv: Vec<String>,
+    cwd: std::path::PathBuf,
+    timeout: Duration,
+    cancel: impl Future<Output = ()>,
+) -> ToolOutput {
+    let cfg = &ctx.config;
+    let mut cmd = sandbox::SandboxCommand::new(argv.clone(), cwd, policy.clone());
+    cmd.workspace_roots = if cfg.workspace_roots.is_empty() { vec![ctx.cwd.clone()] } else { cfg.workspace_roots.clone() };
+    cmd.timeout = Some(timeout);
+    cmd.output_cap = crate::truncate::CAPTURE_CAP_BYTES;
+    cmd.helper = cfg.sandbox_helper.clone();
+    let out = match sandbox::run_cancellable(cmd, cancel).await {
+        Ok(out) => out,
+        Err(e) => return ToolOutput::error(format!("failed to start {:?} in the sandbox: {e}", argv[0])),
+    };
+    let exit_code =
+        if out.timed_out { crate::shell::TIMEOUT_EXIT_CODE } else { out.exit_code.unwrap_or_else(|| 128 + out.signal.unwrap_or(9)) };
+    let mut output = out.stdout.text.clone();
+    if !out.stderr.text.is_empty() {
+        if !output.is_empty() && !output.ends_with('\n') {
+            output.push('\n');
+        }
+        output.push_str(&out.stderr.text);
+    }
+    let summary = crate::truncate::ExecSummary {
+        exit_code,
+        wall_time: out.wall_time,
+        output,
+        total_lines: out.stdout.total_lines + out.stderr.total_lines,
+        capture_truncated: out.stdout.truncated || out.stderr.truncated,
+    };
+    let mut text = format_exec_output(&summary, cfg.shell_output_bytes);
+    if out.timed_out {
+        text = format!("command timed out after {} ms\n{text}", timeout.as_millis());
+    }
+    if out.denied {
+        text.push_str(&format!(
+            "\n[sandbox] This failure looks like a sandbox denial (mode {}, network {}). Writes are allowed only \
+             in the workspace and the private tmp; .git and .codeloop are read-only.",
+            policy.mode.as_str(),
+            if policy.network_allowed() { "on" } else { "off" }
+        ));
+    }
+    if out.cancelled {
+        return ToolOutput::error(format!("aborted by the user\n{text}"));
+    }
+    ToolOutput { text, success: exit_code == 0, effect: None }
 }
