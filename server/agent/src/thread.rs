@@ -102,13 +102,12 @@ fn handle_idle_op(op: Op, queue: &mut VecDeque<Op>, pending: &Pending, events: &
     match op {
         Op::UserTurn { .. } | Op::Compact => queue.push_back(op),
         Op::Interrupt => {}
-        Op::Approval { approval_id, decision } => {
-            if !pending.answer_approval(&approval_id, decision) {
-                events.send(EventMsg::Warning { message: format!("no pending approval `{approval_id}`") });
-            }
+        Op::Approval { approval_id, decision } if !pending.answer_approval(&approval_id, decision) => {
+            events.send(EventMsg::Warning { message: format!("no pending approval `{approval_id}`") });
         }
         Op::EditResult { proposal_id, applied, reason } => {
-            if !pending.answer_edit(&proposal_id, EditResult { applied, reason }) {
+            let answered = pending.answer_edit(&proposal_id, EditResult { applied, reason });
+            if !answered {
                 events.send(EventMsg::Warning { message: format!("no pending edit proposal `{proposal_id}`") });
             }
         }
@@ -126,7 +125,7 @@ async fn wait_turn(
     events: &EventSink,
     shutting_down: &mut bool,
 ) -> Option<Session> {
-    let Some(r) = running.as_mut() else { return None };
+    let r = running.as_mut()?;
     let mut ops_open = true;
     let result = loop {
         tokio::select! {

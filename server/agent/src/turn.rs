@@ -165,11 +165,7 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
                 written = 0;
                 events.send(EventMsg::StreamRetry { attempt, max, delay_ms: delay.as_millis() as u64, reason: reason.to_string() });
             }
-            ResponseEvent::RateLimits(snapshot) => {
-                if !snapshot.is_empty() {
-                    events.send(EventMsg::RateLimits { snapshot });
-                }
-            }
+            ResponseEvent::RateLimits(snapshot) if !snapshot.is_empty() => events.send(EventMsg::RateLimits { snapshot }),
             _ => {}
         }
     };
