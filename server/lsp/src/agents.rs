@@ -193,6 +193,10 @@ impl Agents {
         let tools_config = tools::ToolsConfig {
             shell_default_timeout: std::time::Duration::from_millis(config.shell_timeout_ms),
             symbol_tools: index.is_some(),
+            // Commands run in the sandbox helper (this binary, `codeloop sandbox`), never with the
+            // server's rights unless the config says danger-full-access.
+            sandbox: Some(agent::sandbox_policy(&config)),
+            workspace_roots: vec![cwd.clone()],
             ..tools::ToolsConfig::default()
         };
         let tools = agent::standard_tools(tools::ToolContext::new(cwd.clone(), view, index.clone(), tools_config));
