@@ -65,6 +65,41 @@ async fn auto_compaction_mid_turn_replaces_the_history() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_compaction_is_used_where_the_provider_supports_it() {
+    let setup = Setup::new(
+        "remote-compaction",
+        &[],
+        Script::new([
+            Turn::function_call("shell", "k1", shell_args(&["echo", "one"])).usage(Usage {
+                input_tokens: 880,
+                output_tokens: 20,
+                ..Usage::default()
+            }),
+            // Served by POST /v1/responses/compact as {"output": [...]}.
+            Turn::new([Output::message("echo one, then finish"), Output::Compaction { encrypted_content: "opaque-summary".into() }]),
+            Turn::new([Output::final_answer("Finished.")]),
+        ]),
+    )
+    .await;
+    let extra = ["-c", "model_context_window=1000", "-c", "model_providers.mock.supports_remote_compaction=true"];
+    let run = setup.spawn(&extra, "echo one, then finish").finish().await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let compacted = run.of_type("compacted");
+    assert_eq!(compacted.len(), 1, "{}", run.outline());
+    assert_eq!(compacted[0]["remote"], true);
+    let reqs = setup.requests();
+    assert_eq!(reqs[1].path, "/v1/responses/compact");
+    let body = reqs[1].json();
+    assert_eq!(body["model"], "test-model");
+    assert!(body.get("stream").is_none(), "the compact call is not streamed: {body}");
+    // The next request: the initial context, then what the provider returned, the opaque item kept.
+    let last = reqs[2].input();
+    assert_eq!(last.last().unwrap()["type"], "compaction");
+    assert_eq!(last.last().unwrap()["encrypted_content"], "opaque-summary");
+    assert_eq!(last[0]["role"], "developer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn context_overflow_compacts_and_retries_once() {
     let overflow = || Turn::new([]).end(End::Failed { code: "context_length_exceeded".into(), message: "too long".into() });
     let setup = Setup::new(

@@ -2,9 +2,10 @@
 //! own prompt), then replace the history with the initial context, the recent user messages and
 //! the summary last. Used before a turn, mid-turn, on a context-window overflow, and on request.
 //!
+//! Providers that declare `supports_remote_compaction` (Responses API) are asked first with
+//! `POST /responses/compact`; a failure there (other than a cancel) falls back to the local summary.
 //! The pure parts (prompt, replacement shape, token estimates) are in `compact/`; this file does the
-//! I/O. Remote compaction (`POST /responses/compact`) is not wired yet: every provider gets the
-//! local path.
+//! I/O.
 
 use agent_protocol::{EventMsg, ResponseItem};
 use futures::StreamExt;
@@ -12,7 +13,8 @@ use model_client::{ModelError, ResponseEvent};
 use tokio_util::sync::CancellationToken;
 
 use crate::compact::{
-    build_compaction_request_input, drop_oldest_item, replacement_history, summary_from_output, USER_MESSAGE_BUDGET_TOKENS,
+    build_compaction_request_input, drop_oldest_item, recent_user_messages, replacement_from_remote, replacement_history,
+    summary_from_output, USER_MESSAGE_BUDGET_TOKENS,
 };
 use crate::ctx::EventSink;
 use crate::session::Session;
@@ -28,6 +30,23 @@ pub(crate) enum CompactError {
 
 pub(crate) async fn compact_session(session: &mut Session, events: &EventSink, cancel: &CancellationToken) -> Result<(), CompactError> {
     let tokens_before = session.estimated_tokens();
+    let budget = session.config.budget.map_or(USER_MESSAGE_BUDGET_TOKENS, |b| b.user_message_budget());
+    if session.config.client.supports_remote_compaction() {
+        let request = session.request();
+        match session.config.client.compact(&request, cancel.child_token()).await {
+            Ok(output) if !output.is_empty() => {
+                let recent = recent_user_messages(&session.history, budget);
+                let replacement = replacement_from_remote(&session.config.initial_context, &recent, output);
+                session.replace_history(replacement);
+                let tokens_after = session.estimated_tokens();
+                events.send(EventMsg::Compacted { tokens_before, tokens_after, remote: true });
+                return Ok(());
+            }
+            Ok(_) => tracing::warn!("remote compaction returned nothing; compacting locally"),
+            Err(ModelError::Cancelled) => return Err(CompactError::Cancelled),
+            Err(e) => tracing::warn!("remote compaction failed ({e}); compacting locally"),
+        }
+    }
     let prefix = session.config.initial_context.len();
     let mut history = session.history.clone();
     let mut drops = 0;
@@ -46,7 +65,6 @@ pub(crate) async fn compact_session(session: &mut Session, events: &EventSink, c
             Err(e) => return Err(e),
         }
     };
-    let budget = session.config.budget.map_or(USER_MESSAGE_BUDGET_TOKENS, |b| b.user_message_budget());
     let replacement = replacement_history(&session.config.initial_context, &session.history, &summary, budget);
     session.replace_history(replacement);
     let tokens_after = session.estimated_tokens();

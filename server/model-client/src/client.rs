@@ -48,7 +48,7 @@ impl Default for ClientConfig {
 /// A streaming client for one provider. Cheap to clone; clones share the connection pool.
 #[derive(Clone, Debug)]
 pub struct ModelClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
@@ -99,6 +99,22 @@ impl ModelClient {
     /// network outcome, retries included, comes through the stream. Nothing is sent until the stream
     /// is first polled. Cancelling `cancel` or dropping the stream closes the connection.
     pub fn stream(&self, request: &ModelRequest, cancel: CancellationToken) -> Result<ResponseStream> {
+        let headers = self.request_headers(request)?;
+        let (body, wire) = match self.inner.provider.wire_api {
+            WireApi::Responses => (serde_json::to_vec(&ResponsesBody::new(request)), Wire::Responses),
+            WireApi::Chat => {
+                let (body, custom) = chat_body(request);
+                (serde_json::to_vec(&body), Wire::Chat(Arc::new(custom)))
+            }
+        };
+        let body =
+            body.map_err(|e| ModelError::InvalidRequest { status: None, code: None, message: format!("cannot encode the request: {e}") })?;
+        tracing::debug!(url = %self.inner.url, model = %request.model, bytes = body.len(), "model request");
+        Ok(Driver::start(self.inner.clone(), headers, Bytes::from(body), wire, cancel))
+    }
+
+    /// The headers of one request: the static ones, the API key, the thread id.
+    pub(crate) fn request_headers(&self, request: &ModelRequest) -> Result<HeaderMap> {
         let mut headers = self.inner.headers.clone();
         if let Some(key) = self.api_key()? {
             let mut value = HeaderValue::try_from(format!("Bearer {key}")).map_err(|_| ModelError::InvalidProvider {
@@ -114,17 +130,7 @@ impl ModelClient {
                 headers.insert(HeaderName::from_static("x-client-request-id"), v);
             }
         }
-        let (body, wire) = match self.inner.provider.wire_api {
-            WireApi::Responses => (serde_json::to_vec(&ResponsesBody::new(request)), Wire::Responses),
-            WireApi::Chat => {
-                let (body, custom) = chat_body(request);
-                (serde_json::to_vec(&body), Wire::Chat(Arc::new(custom)))
-            }
-        };
-        let body =
-            body.map_err(|e| ModelError::InvalidRequest { status: None, code: None, message: format!("cannot encode the request: {e}") })?;
-        tracing::debug!(url = %self.inner.url, model = %request.model, bytes = body.len(), "model request");
-        Ok(Driver::start(self.inner.clone(), headers, Bytes::from(body), wire, cancel))
+        Ok(headers)
     }
 
     /// The API key from `env_key`: `None` when the provider has no `env_key` (local servers).

@@ -16,6 +16,7 @@
 mod chat_request;
 mod chat_stream;
 mod client;
+mod compact;
 mod error;
 mod event;
 mod http_error;
