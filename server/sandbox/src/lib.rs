@@ -17,7 +17,9 @@
 //! Not here: approval policies (who decides whether a command may run) and the workspace overlay
 //! (issue 5 §2, to come in overlay*.rs).
 
+pub mod approval;
 pub mod args;
+pub mod command_safety;
 pub mod denial;
 pub mod env;
 pub mod overlay;
