@@ -8,6 +8,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The workspace overlay the helper mounts before anything else (`--overlay JSON`).
+#[cfg(target_os = "linux")]
+pub type OverlaySpec = crate::overlay::OverlayMount;
+/// No overlays outside Linux: the argument is carried as plain JSON and refused by the helper.
+#[cfg(not(target_os = "linux"))]
+pub type OverlaySpec = serde_json::Value;
+
 pub const USAGE: &str = "\
 usage: codeloop sandbox [options] -- COMMAND [ARGS...]
 
@@ -24,6 +31,8 @@ options:
   --cwd DIR              working directory of the command (default: the current one)
   --tmp DIR              use DIR as the private tmp (default: a fresh one, removed afterwards)
   --timeout SECS         kill the command and everything it started after SECS seconds
+  --overlay JSON         run on the workspace overlay {\"root\",\"upper\",\"work\",\"writeThrough\"}
+                         (docs/overlay.md); the command fails if it cannot be mounted
   --report               print what was enforced as the first line of stderr (JSON)
   --explain              print what was enforced, in words, to stderr
 ";
@@ -36,6 +45,8 @@ pub struct HelperArgs {
     pub cwd: Option<PathBuf>,
     pub tmp: Option<PathBuf>,
     pub timeout: Option<Duration>,
+    /// Mount this workspace overlay first (see docs/overlay.md).
+    pub overlay: Option<OverlaySpec>,
     pub report: bool,
     pub explain: bool,
     pub command: Vec<OsString>,
@@ -79,6 +90,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<HelperArgs, Str
             "--timeout" => {
                 let secs = parse_num::<f64>(flag, value(flag)?)?;
                 out.timeout = Some(Duration::try_from_secs_f64(secs).map_err(|e| format!("--timeout: {e}"))?);
+            }
+            "--overlay" => {
+                let v = value(flag)?;
+                let text = v.to_str().ok_or("--overlay is not UTF-8")?;
+                out.overlay = Some(serde_json::from_str(text).map_err(|e| format!("--overlay: {e}"))?);
             }
             "--report" => out.report = true,
             "--explain" => out.explain = true,
@@ -124,6 +140,9 @@ impl HelperArgs {
         if let Some(t) = self.timeout {
             v.extend(["--timeout".into(), t.as_secs_f64().to_string().into()]);
         }
+        if let Some(o) = &self.overlay {
+            v.extend(["--overlay".into(), serde_json::to_string(o).unwrap_or_default().into()]);
+        }
         if self.report {
             v.push("--report".into());
         }
@@ -155,6 +174,18 @@ mod tests {
         assert_eq!(a.timeout, Some(Duration::from_millis(1500)));
         assert_eq!(a.command, args("ls -la"));
         assert_eq!(parse(a.to_args()).unwrap(), a);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn overlay_round_trip() {
+        let json = r#"{"root":"/w","upper":"/s/upper","work":"/s/work","writeThrough":["target"]}"#;
+        let a = parse([OsString::from("--overlay"), json.into(), "--".into(), "true".into()]).unwrap();
+        let o = a.overlay.clone().unwrap();
+        assert_eq!((o.root, o.write_through), (PathBuf::from("/w"), vec![PathBuf::from("target")]));
+        assert_eq!(parse(a.to_args()).unwrap(), a);
+        let e = parse([OsString::from("--overlay"), "{}".into(), "--".into(), "true".into()]).unwrap_err();
+        assert!(e.starts_with("--overlay: missing field"), "{e}");
     }
 
     #[test]

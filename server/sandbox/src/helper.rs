@@ -5,6 +5,9 @@
 //! the exit status, removes the private tmp it made) -> the namespace's init (pid 1: mounts,
 //! reaps orphans; its death kills every process in the namespace) -> the command (rlimits,
 //! no_new_privs, Landlock, seccomp, exec). Without a PID namespace the init step is skipped.
+//! With `--overlay`, pid 1 mounts the workspace overlay (overlay/mount.rs) right after entering
+//! its mount namespace and before every other mount, so the read-only binds and the private /tmp
+//! go on top of it and Landlock's rules name the overlay's inodes; a failure fails the command.
 //! It does not capture output, enforce output caps or scrub beyond env.rs: that is run.rs's job.
 
 use crate::args::{HelperArgs, USAGE};
@@ -61,6 +64,9 @@ fn supervise(a: HelperArgs) -> Result<std::convert::Infallible, String> {
     let cwd = std::fs::canonicalize(&cwd).map_err(|e| format!("--cwd {}: {e}", cwd.display()))?;
     let mut report = Enforcement { mode: a.policy.mode, ..Enforcement::default() };
     if !a.policy.is_restricted() {
+        if let Some(spec) = &a.overlay {
+            enter_overlay(spec, &cwd, &mut report)?;
+        }
         let env = command_env(std::env::vars_os(), &[], &a.policy, None);
         return Err(exec_command(&a, &cwd, env, &report));
     }
@@ -135,6 +141,16 @@ fn child_main(
             Ok(()) => mounted = true,
             Err(e) => report.warnings.push(format!("mount namespace: {e}")),
         }
+    }
+    // The overlay first: later mounts must land on top of it, and Landlock (in `restrict`) must
+    // open the overlaid paths, not the lower ones the overlay hides.
+    if let Some(spec) = &a.overlay {
+        if let Err(msg) = enter_overlay(spec, cwd, &mut report) {
+            eprintln!("codeloop sandbox: {msg}");
+            return EXIT_SETUP_FAILED;
+        }
+        // `enter` made a private mount namespace (and a user namespace if it needed one).
+        mounted = true;
     }
     report.mount_namespace = mounted;
     let mut writable = paths.writable.clone();
@@ -212,6 +228,21 @@ fn child_main(
             return EXIT_SETUP_FAILED;
         }
     }
+}
+
+/// Mounts the workspace overlay over its root and re-enters `cwd` through it. The error is the
+/// whole message: the command must not run on the real tree instead.
+fn enter_overlay(spec: &crate::args::OverlaySpec, cwd: &Path, report: &mut Enforcement) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let fail = |e: &dyn std::fmt::Display| format!("cannot enter the workspace overlay on {}: {e}", spec.root.display());
+    let mut plan = crate::overlay::EnterPlan::with_cwd(spec, cwd).map_err(|e| fail(&e))?;
+    plan.apply().map_err(|e| fail(&std::io::Error::from(e)))?;
+    let entered = plan.report(started.elapsed());
+    for (dir, why) in &entered.skipped_write_through {
+        report.warnings.push(format!("overlay write-through {}: {why}", dir.display()));
+    }
+    report.overlay = true;
+    Ok(())
 }
 
 /// Read-only binds over the protected entries (creating the absent ones empty first).

@@ -78,6 +78,8 @@ pub struct Enforcement {
     /// The private tmp is also mounted at /tmp.
     pub tmp_at_slash_tmp: bool,
     pub protection: ProtectionMethod,
+    /// The command ran on the workspace overlay (docs/overlay.md), not on the real tree.
+    pub overlay: bool,
     pub process_limit: Option<ProcessLimit>,
     /// Things that could not be done, in words (e.g. "user namespaces unavailable: EPERM").
     pub warnings: Vec<String>,
@@ -99,6 +101,7 @@ impl Enforcement {
             (self.network_namespace, "netns"),
             (self.mount_namespace, "mountns"),
             (self.pid_namespace, "pidns"),
+            (self.overlay, "overlay"),
         ];
         parts.extend(flags.iter().filter(|(on, _)| *on).map(|(_, name)| name.to_string()));
         match self.protection {

@@ -43,6 +43,9 @@ pub struct SandboxCommand {
     pub output_cap: usize,
     /// The executable to run as the helper; default `std::env::current_exe()`.
     pub helper: Option<PathBuf>,
+    /// Run on this workspace overlay (`Overlay::mount_spec`); the helper mounts it before its
+    /// other mounts and fails the command (exit 125) if it cannot. See docs/overlay.md.
+    pub overlay: Option<crate::args::OverlaySpec>,
 }
 
 impl SandboxCommand {
@@ -56,6 +59,7 @@ impl SandboxCommand {
             timeout: None,
             output_cap: DEFAULT_OUTPUT_CAP,
             helper: None,
+            overlay: None,
         }
     }
 }
@@ -112,6 +116,7 @@ pub async fn run_cancellable(cmd: SandboxCommand, cancel: impl Future<Output = (
         cwd: Some(cmd.cwd.clone()),
         tmp: cmd.policy.is_restricted().then(|| tmp.clone()),
         timeout: None,
+        overlay: cmd.overlay.clone(),
         report: true,
         explain: false,
         command: cmd.argv.iter().map(Into::into).collect(),
