@@ -7,6 +7,7 @@ mod context;
 mod exec;
 mod index;
 mod lifecycle;
+mod overlay_shell;
 mod sandbox;
 mod sync;
 mod tidy;

@@ -2,11 +2,13 @@
 //! the index, the settings) and what it returns (`ToolOutput`: text for the model, a success
 //! flag, and an effect for the agent to emit: edits or a plan).
 //!
-//! Plain data; the tools themselves are in their own modules.
+//! Plain data (plus the shell's per-context overlay handle); the tools themselves are in their
+//! own modules.
 
 use crate::files::FileView;
 use crate::patch::PatchedFile;
 use crate::plan::Plan;
+use crate::shell_overlay::ShellOverlay;
 use agent_protocol::EditProposal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +34,13 @@ pub struct ToolsConfig {
     pub workspace_roots: Vec<PathBuf>,
     /// The executable re-run as the sandbox helper (default: the current executable).
     pub sandbox_helper: Option<PathBuf>,
+    /// Run sandboxed commands on a per-context (per-thread) workspace overlay: they see the
+    /// open buffers, and what they change comes back as an edit proposal (shell_overlay.rs).
+    /// Off by default (exec mode: no buffers, edits go to disk anyway); the LSP server turns it on.
+    pub workspace_overlay: bool,
+    /// The state dir under which overlays live (`<dir>/overlays/<id>`); it must be outside the
+    /// workspace. Default: the temp dir.
+    pub overlay_state_dir: Option<PathBuf>,
 }
 
 impl Default for ToolsConfig {
@@ -45,6 +54,8 @@ impl Default for ToolsConfig {
             sandbox: None,
             workspace_roots: Vec::new(),
             sandbox_helper: None,
+            workspace_overlay: false,
+            overlay_state_dir: None,
         }
     }
 }
@@ -58,11 +69,16 @@ pub struct ToolContext {
     /// The workspace index, for find_symbol and file_outline.
     pub index: Option<index::Index>,
     pub config: ToolsConfig,
+    /// This context's workspace overlay for shell commands (created on first use), shared by
+    /// its clones: one per agent thread.
+    pub overlay: Arc<ShellOverlay>,
 }
 
 impl ToolContext {
     pub fn new(cwd: PathBuf, view: Arc<dyn FileView>, index: Option<index::Index>, config: ToolsConfig) -> ToolContext {
-        ToolContext { cwd, view, index, config }
+        let root = config.workspace_roots.first().unwrap_or(&cwd).clone();
+        let overlay = Arc::new(ShellOverlay::new(&config, &root));
+        ToolContext { cwd, view, index, config, overlay }
     }
 
     pub(crate) fn resolve(&self, path: &str) -> PathBuf {

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod read_file;
 mod registry;
 pub mod shell;
+pub mod shell_overlay;
 pub mod shell_tool;
 pub mod symbols;
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! talk to the editor: the proposal goes to the LSP layer or to `apply_to_disk`.
 
 mod apply;
-mod diff;
+pub(crate) mod diff;
 mod parse;
 mod seek;
 pub mod tool;
