@@ -17,14 +17,14 @@ use crate::edits::ResourceOps;
 use crate::state::Shared;
 use crate::turn_progress::TurnProgress;
 use agent::ThreadHandle;
-use agent_protocol::{EditorContext, Event, EventMsg, Op, TokenUsage, UserInput};
+use agent_protocol::{EditorContext, Event, EventMsg, Op, ThreadId, TokenUsage, UserInput};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::mpsc;
 use tower_lsp::lsp_types::notification::Notification;
-use tower_lsp::lsp_types::{ClientCapabilities, MessageType};
+use tower_lsp::lsp_types::{ClientCapabilities, MessageType, NumberOrString};
 use tower_lsp::Client;
 
 /// `codeloop/event`: one agent Event, as agent-protocol serializes it.
@@ -40,6 +40,7 @@ impl Notification for AgentEventNotification {
 pub struct ClientFeatures {
     pub work_done_progress: bool,
     pub show_message_request: bool,
+    pub show_document: bool,
     pub resource_ops: ResourceOps,
 }
 
@@ -49,6 +50,7 @@ impl ClientFeatures {
         ClientFeatures {
             work_done_progress: window.and_then(|w| w.work_done_progress).unwrap_or(false),
             show_message_request: window.is_some_and(|w| w.show_message.is_some()),
+            show_document: window.and_then(|w| w.show_document.as_ref()).is_some_and(|d| d.support),
             resource_ops: ResourceOps::from_caps(caps),
         }
     }
@@ -62,6 +64,8 @@ pub struct AgentSetup {
     pub cwd: Option<PathBuf>,
     /// Send `codeloop/event` notifications (initializationOptions.events).
     pub events: bool,
+    /// Keep a markdown transcript per thread (initializationOptions.transcript).
+    pub transcript: bool,
     pub features: ClientFeatures,
 }
 
@@ -80,13 +84,21 @@ struct RunningTurn {
     progress: TurnProgress,
 }
 
+/// A submitted turn that has not started yet.
+struct QueuedTurn {
+    /// The progress title.
+    title: String,
+    /// The client's workDoneToken of the `codeloop.ask` request, used instead of a server-created one.
+    token: Option<NumberOrString>,
+}
+
 struct ThreadEntry {
     handle: ThreadHandle,
     model: String,
     /// Turns submitted so far (the thread numbers its turns `turn-1`, `turn-2`, ...).
     submitted: u64,
-    /// Progress titles of the submitted turns that have not started yet.
-    titles: VecDeque<String>,
+    /// The submitted turns that have not started yet.
+    titles: VecDeque<QueuedTurn>,
     running: Option<RunningTurn>,
     usage: Option<TokenUsage>,
     context_window: Option<u64>,
@@ -97,6 +109,15 @@ pub struct AskRequest {
     pub prompt: String,
     pub editor: Option<EditorContext>,
     pub thread_id: Option<String>,
+    /// The `workDoneToken` of the executeCommand request.
+    pub work_done_token: Option<NumberOrString>,
+}
+
+/// How a thread comes to life.
+enum Start {
+    New,
+    Resume(String),
+    Fork(String),
 }
 
 pub struct Agents {
@@ -109,6 +130,11 @@ pub struct Agents {
     pub(crate) approvals: Arc<Approvals>,
     /// Edit proposals are applied one at a time (`edit_flow.rs`).
     pub(crate) edit_lock: tokio::sync::Mutex<()>,
+    /// The configuration reloaded by `workspace/didChangeConfiguration` (else the setup's).
+    reloaded: Mutex<Option<Result<config::Config, String>>>,
+    /// The inverse of every applied edit, per turn (`codeloop.undo`).
+    pub(crate) undo: crate::undo::UndoLog,
+    pub(crate) transcripts: crate::transcript::Transcripts,
 }
 
 /// The step shown for a tool call.
@@ -139,6 +165,9 @@ impl Agents {
             threads: Mutex::new(BTreeMap::new()),
             approvals: Arc::new(Approvals::default()),
             edit_lock: tokio::sync::Mutex::new(()),
+            reloaded: Mutex::new(None),
+            undo: crate::undo::UndoLog::default(),
+            transcripts: crate::transcript::Transcripts::default(),
         });
         tokio::spawn(dispatch(agents.clone(), events_rx));
         agents
@@ -160,9 +189,25 @@ impl Agents {
         self.setup.get()
     }
 
-    fn ready(&self) -> Result<(&AgentSetup, &config::Config, PathBuf), AgentError> {
+    /// `workspace/didChangeConfiguration`: new threads use this configuration.
+    pub fn set_config(&self, config: Result<config::Config, String>) {
+        *self.reloaded.lock().unwrap_or_else(|e| e.into_inner()) = Some(config);
+    }
+
+    /// The configuration new threads use, or its error.
+    fn current_config(&self) -> Option<Result<config::Config, String>> {
+        if let Some(c) = self.reloaded.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Some(c);
+        }
+        self.setup.get().map(|s| s.config.clone())
+    }
+
+    fn ready(&self) -> Result<(&AgentSetup, config::Config, PathBuf), AgentError> {
         let setup = self.setup.get().ok_or_else(|| AgentError::Failed("the server is not initialized".into()))?;
-        let config = setup.config.as_ref().map_err(|e| AgentError::Failed(format!("codeloop configuration error: {e}")))?;
+        let config = self
+            .current_config()
+            .unwrap_or_else(|| Err("the server is not initialized".into()))
+            .map_err(|e| AgentError::Failed(format!("codeloop configuration error: {e}")))?;
         let cwd = setup.cwd.clone().ok_or_else(|| {
             AgentError::Failed("no workspace folder: the agent needs a workspace root (rootUri or workspaceFolders)".into())
         })?;
@@ -172,21 +217,57 @@ impl Agents {
     /// Starts a turn, in a new thread unless `thread_id` names a live one. Returns at once
     /// with the thread and turn ids; the turn runs in the background.
     pub async fn ask(self: &Arc<Self>, req: AskRequest) -> Result<(String, String), AgentError> {
-        let (_, config, cwd) = self.ready()?;
+        self.ready()?;
         let title = format!("codeloop: {}", crate::commands::preview(&req.prompt, 40));
+        self.transcripts.prompt(req.thread_id.as_deref(), &req.prompt);
+        let prompt = req.prompt.clone();
         let op = Op::UserTurn { input: vec![UserInput::Text { text: req.prompt }], editor: req.editor };
+        let queued = QueuedTurn { title, token: req.work_done_token };
         if let Some(id) = req.thread_id {
             let mut threads = self.threads();
             let entry = threads.get_mut(&id).ok_or_else(|| {
-                AgentError::InvalidParams(format!("no live thread `{id}` (threads of earlier sessions are listed by codeloop.threads)"))
+                AgentError::InvalidParams(format!(
+                    "no live thread `{id}` (threads of earlier sessions are listed by codeloop.threads; codeloop.resume brings one back)"
+                ))
             })?;
             if !entry.handle.submit(op) {
                 return Err(AgentError::Failed(format!("thread `{id}` has ended")));
             }
             entry.submitted += 1;
-            entry.titles.push_back(title);
+            entry.titles.push_back(queued);
             return Ok((id, format!("turn-{}", entry.submitted)));
         }
+        let (id, handle) = self.start_thread(Start::New, Some(queued)).await?;
+        self.transcripts.prompt(Some(&id), &prompt);
+        handle.submit(op);
+        Ok((id, "turn-1".to_string()))
+    }
+
+    /// `codeloop.resume`: brings a persisted thread back to life (a live one is returned as is).
+    pub async fn resume(self: &Arc<Self>, thread_id: &str) -> Result<String, AgentError> {
+        if self.handle(thread_id).is_some() {
+            return Ok(thread_id.to_string());
+        }
+        Ok(self.start_thread(Start::Resume(thread_id.to_string()), None).await?.0)
+    }
+
+    /// `codeloop.fork`: a new live thread with a copy of the thread's history.
+    pub async fn fork(self: &Arc<Self>, thread_id: &str) -> Result<String, AgentError> {
+        Ok(self.start_thread(Start::Fork(thread_id.to_string()), None).await?.0)
+    }
+
+    /// `codeloop.compact`: compacts a live thread's history now (after its running turn).
+    pub fn compact(&self, thread_id: &str) -> Result<(), AgentError> {
+        let handle = self.handle(thread_id).ok_or_else(|| AgentError::InvalidParams(format!("no live thread `{thread_id}`")))?;
+        if !handle.submit(Op::Compact) {
+            return Err(AgentError::Failed(format!("thread `{thread_id}` has ended")));
+        }
+        Ok(())
+    }
+
+    /// Sets up a thread's session and spawns it; `first` is the turn about to be submitted.
+    async fn start_thread(self: &Arc<Self>, start: Start, first: Option<QueuedTurn>) -> Result<(String, ThreadHandle), AgentError> {
+        let (_, config, cwd) = self.ready()?;
         let config = config.clone();
         let view = Arc::new(DocView::new(self.docs.clone()));
         let index = self.shared.index.get().cloned();
@@ -197,16 +278,43 @@ impl Agents {
             // server's rights unless the config says danger-full-access.
             sandbox: Some(agent::sandbox_policy(&config)),
             workspace_roots: vec![cwd.clone()],
+            // Each thread's commands run on its own overlay of the workspace: they see the open
+            // buffers, and their file changes come back as edit proposals (docs/overlay.md).
+            workspace_overlay: true,
+            overlay_state_dir: agent::rollout::state_dir(),
             ..tools::ToolsConfig::default()
         };
         let tools = agent::standard_tools(tools::ToolContext::new(cwd.clone(), view, index.clone(), tools_config));
         let started = tokio::task::spawn_blocking(move || {
             let state_dir = agent::rollout::state_dir();
-            agent::start_thread(&config, &cwd, tools, state_dir.as_deref())
+            let persisted = |id: &str| -> Result<(PathBuf, ThreadId), AgentError> {
+                let dir = state_dir
+                    .clone()
+                    .ok_or_else(|| AgentError::Failed("no state directory ($CODELOOP_STATE_DIR, $XDG_STATE_HOME or $HOME)".into()))?;
+                let id = ThreadId(id.to_string());
+                agent::rollout::check_thread_id(&id).map_err(|e| AgentError::InvalidParams(e.to_string()))?;
+                agent::rollout::find_thread(&dir, &id).map_err(|e| AgentError::InvalidParams(e.to_string()))?;
+                Ok((dir, id))
+            };
+            match start {
+                Start::New => {
+                    agent::start_thread(&config, &cwd, tools, state_dir.as_deref()).map_err(|e| AgentError::Failed(e.to_string()))
+                }
+                Start::Resume(id) => {
+                    let (dir, id) = persisted(&id)?;
+                    agent::resume_thread(&config, &cwd, tools, &dir, &id).map_err(|e| AgentError::Failed(e.to_string()))
+                }
+                Start::Fork(id) => {
+                    let (dir, id) = persisted(&id)?;
+                    let new_id = agent::new_thread_id();
+                    drop(agent::rollout::fork(&dir, &id, new_id.clone()).map_err(|e| AgentError::Failed(e.to_string()))?);
+                    agent::resume_thread(&config, &cwd, tools, &dir, &new_id).map_err(|e| AgentError::Failed(e.to_string()))
+                }
+            }
         })
         .await
         .map_err(|e| AgentError::Failed(format!("internal error: {e}")))?;
-        let mut session = started.map_err(|e| AgentError::Failed(e.to_string()))?;
+        let mut session = started?;
         session.config.index = index;
         let model = session.config.model.clone();
         let (handle, _task) = agent::spawn(session, self.events_tx.clone());
@@ -214,16 +322,18 @@ impl Agents {
         let entry = ThreadEntry {
             handle: handle.clone(),
             model,
-            submitted: 1,
-            titles: VecDeque::from([title]),
+            submitted: u64::from(first.is_some()),
+            titles: first.into_iter().collect(),
             running: None,
             usage: None,
             context_window: None,
         };
         // Registered before the turn is submitted, so that its TurnStarted finds the entry.
         self.threads().insert(id.clone(), entry);
-        handle.submit(op);
-        Ok((id, "turn-1".to_string()))
+        if let Some(setup) = self.setup.get().filter(|s| s.transcript) {
+            self.transcripts.open(&self.client, &id, setup.features.show_document);
+        }
+        Ok((id, handle))
     }
 
     /// Interrupts the running turn of one thread, or of every thread. Returns the threads
@@ -290,7 +400,7 @@ impl Agents {
                 })
             })
             .collect();
-        let config_error = self.setup.get().and_then(|s| s.config.as_ref().err().cloned());
+        let config_error = self.current_config().and_then(|c| c.err());
         json!({ "threads": list, "configError": config_error })
     }
 
@@ -320,15 +430,28 @@ impl Agents {
         if setup.events {
             self.client.send_notification::<AgentEventNotification>(event.clone()).await;
         }
+        if setup.transcript {
+            self.transcripts.event(&event, &self.docs);
+        }
         let thread_id = event.thread_id.as_str();
         match event.msg {
             EventMsg::TurnStarted => {
                 let turn_id = event.turn_id.clone().unwrap_or_default();
-                let token = format!("codeloop/turn/{thread_id}/{turn_id}");
                 let mut threads = self.threads();
                 if let Some(entry) = threads.get_mut(thread_id) {
-                    let title = entry.titles.pop_front().unwrap_or_else(|| "codeloop".to_string());
-                    let progress = TurnProgress::start(self.client.clone(), setup.features.work_done_progress, token.clone(), title);
+                    let queued = entry.titles.pop_front().unwrap_or_else(|| QueuedTurn { title: "codeloop".to_string(), token: None });
+                    let (token, client_token) = match queued.token {
+                        Some(NumberOrString::String(t)) => (t.clone(), Some(NumberOrString::String(t))),
+                        Some(NumberOrString::Number(n)) => (n.to_string(), Some(NumberOrString::Number(n))),
+                        None => (format!("codeloop/turn/{thread_id}/{turn_id}"), None),
+                    };
+                    let progress = TurnProgress::start(
+                        self.client.clone(),
+                        setup.features.work_done_progress,
+                        token.clone(),
+                        client_token,
+                        queued.title,
+                    );
                     entry.running = Some(RunningTurn { turn_id, token, progress });
                 }
             }
@@ -341,7 +464,8 @@ impl Agents {
             EventMsg::ToolCallBegin { tool, summary, .. } => self.step(thread_id, step_of(&tool, &summary)),
             EventMsg::EditProposed { proposal_id, proposal, .. } => {
                 if let Some(handle) = self.handle(thread_id) {
-                    tokio::spawn(crate::edit_flow::apply(self.clone(), handle, proposal_id, proposal));
+                    let turn = (thread_id.to_string(), event.turn_id.clone().unwrap_or_default());
+                    tokio::spawn(crate::edit_flow::apply(self.clone(), handle, turn, proposal_id, proposal));
                 }
             }
             EventMsg::ApprovalRequested { approval_id, request, .. } => {

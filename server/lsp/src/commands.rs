@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
-use tower_lsp::lsp_types::{Diagnostic, DiagnosticSeverity, ExecuteCommandParams, Range, Url};
+use tower_lsp::lsp_types::{Diagnostic, DiagnosticSeverity, ExecuteCommandParams, NumberOrString, Range, Url};
 
 pub const ASK: &str = "codeloop.ask";
 pub const CANCEL: &str = "codeloop.cancel";
@@ -22,9 +22,13 @@ pub const STATUS: &str = "codeloop.status";
 pub const THREADS: &str = "codeloop.threads";
 pub const APPROVE: &str = "codeloop.approve";
 pub const DENY: &str = "codeloop.deny";
+pub const RESUME: &str = "codeloop.resume";
+pub const FORK: &str = "codeloop.fork";
+pub const COMPACT: &str = "codeloop.compact";
+pub const UNDO: &str = "codeloop.undo";
 
 /// Every command, for `executeCommandProvider.commands` (Zed hides commands not listed).
-pub const COMMANDS: [&str; 6] = [ASK, CANCEL, STATUS, THREADS, APPROVE, DENY];
+pub const COMMANDS: [&str; 10] = [ASK, CANCEL, STATUS, THREADS, APPROVE, DENY, RESUME, FORK, COMPACT, UNDO];
 
 /// LSP 3.17 `RequestFailed`.
 const REQUEST_FAILED: i64 = -32803;
@@ -90,6 +94,21 @@ struct ThreadArgs {
     thread_id: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThreadIdArgs {
+    thread_id: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct UndoArgs {
+    #[serde(default)]
+    thread_id: Option<String>,
+    #[serde(default)]
+    turn_id: Option<String>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct ApprovalArgs {
@@ -152,7 +171,7 @@ async fn editor_context(agents: &Agents, args: &AskArgs) -> Result<Option<Editor
     }))
 }
 
-async fn ask(agents: &Arc<Agents>, arguments: Vec<Value>) -> Result<Value> {
+async fn ask(agents: &Arc<Agents>, arguments: Vec<Value>, work_done_token: Option<NumberOrString>) -> Result<Value> {
     // `:lsp-workspace-command codeloop.ask "fix this"` in Helix: a bare string is the prompt.
     let args: AskArgs = match arguments.as_slice() {
         [Value::String(prompt)] => {
@@ -164,7 +183,7 @@ async fn ask(agents: &Arc<Agents>, arguments: Vec<Value>) -> Result<Value> {
         return Err(invalid(format!("{ASK}: `prompt` is empty")));
     }
     let editor = editor_context(agents, &args).await?;
-    let req = AskRequest { prompt: args.prompt, editor, thread_id: args.thread_id };
+    let req = AskRequest { prompt: args.prompt, editor, thread_id: args.thread_id, work_done_token };
     let (thread_id, turn_id) = agents.ask(req).await.map_err(|e| agent_error(ASK, e))?;
     Ok(json!({ "threadId": thread_id, "turnId": turn_id }))
 }
@@ -210,11 +229,52 @@ fn answer(agents: &Agents, command: &str, arguments: Vec<Value>, approve: bool) 
     Ok(json!({ "approvalId": a.approval_id, "threadId": a.thread_id, "decision": decision }))
 }
 
+const THREAD_SHAPE: &str = "{\"threadId\": string}";
+
+/// `codeloop.undo`: checks at once that the turn's edits can be reverted, then sends the edit
+/// in the background.
+async fn undo(agents: &Arc<Agents>, arguments: Vec<Value>) -> Result<Value> {
+    let a: UndoArgs = argument(UNDO, arguments, "{\"threadId\"?: string, \"turnId\"?: string}")?;
+    let turn = agents.undo.take(a.thread_id.as_deref(), a.turn_id.as_deref()).map_err(|m| failed(format!("{UNDO}: {m}")))?;
+    let plan = match crate::undo_flow::plan(agents, &turn).await {
+        Ok(plan) => plan,
+        Err(m) => {
+            agents.undo.restore(turn);
+            return Err(failed(format!("{UNDO}: {m}")));
+        }
+    };
+    let result = json!({
+        "threadId": turn.thread_id,
+        "turnId": turn.turn_id,
+        "files": plan.files,
+        "notUndone": turn.skipped,
+    });
+    tokio::spawn(crate::undo_flow::send(agents.clone(), turn));
+    Ok(result)
+}
+
 /// Runs one command.
 pub async fn execute(agents: &Arc<Agents>, params: ExecuteCommandParams) -> Result<Option<Value>> {
     let args = params.arguments;
+    let token = params.work_done_progress_params.work_done_token;
     let result = match params.command.as_str() {
-        ASK => ask(agents, args).await?,
+        ASK => ask(agents, args, token).await?,
+        RESUME => {
+            let a: ThreadIdArgs = argument(RESUME, args, THREAD_SHAPE)?;
+            let id = agents.resume(&a.thread_id).await.map_err(|e| agent_error(RESUME, e))?;
+            json!({ "threadId": id })
+        }
+        FORK => {
+            let a: ThreadIdArgs = argument(FORK, args, THREAD_SHAPE)?;
+            let id = agents.fork(&a.thread_id).await.map_err(|e| agent_error(FORK, e))?;
+            json!({ "threadId": id, "forkedFrom": a.thread_id })
+        }
+        COMPACT => {
+            let a: ThreadIdArgs = argument(COMPACT, args, THREAD_SHAPE)?;
+            agents.compact(&a.thread_id).map_err(|e| agent_error(COMPACT, e))?;
+            json!({ "threadId": a.thread_id })
+        }
+        UNDO => undo(agents, args).await?,
         CANCEL => {
             let a: ThreadArgs = argument(CANCEL, args, "{\"threadId\"?: string}")?;
             let cancelled = agents.cancel(a.thread_id.as_deref()).map_err(|e| agent_error(CANCEL, e))?;

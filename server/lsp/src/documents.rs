@@ -8,6 +8,10 @@
 //! Bad notifications (a change to a document that is not open, a version going backwards, an
 //! inverted range, unparsable params) are reported to the client as log messages; none of
 //! them panics or stops the actor. This file does not answer requests.
+//!
+//! The store also keeps, per open document, a bounded log of the byte ranges each change
+//! replaced (`changes_between`), so that `codeloop.undo` can map a turn's edits over the user's
+//! typing since.
 
 use crate::convert;
 use crate::state::{Note, Shared};
@@ -28,6 +32,25 @@ pub const MAX_PARSE_BYTES: usize = 4 * 1024 * 1024;
 /// How long the document stream must be quiet before open documents' symbols are pushed to the
 /// workspace index (documentSymbol requests never wait for this: they read the snapshot).
 const INDEX_DEBOUNCE: Duration = Duration::from_millis(150);
+/// Changes kept per document for `changes_between`.
+const LOG_LIMIT: usize = 10_000;
+
+/// One applied change: bytes `start..old_end` of the previous text became `start..new_end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoggedChange {
+    /// The document version of the didChange that carried it.
+    pub version: i32,
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+#[derive(Default)]
+struct ChangeLog {
+    /// Changes after this version are all in `entries`.
+    floor: i32,
+    entries: std::collections::VecDeque<LoggedChange>,
+}
 
 /// An immutable view of one open document. Cloning the rope and the tree is O(1).
 pub struct DocSnapshot {
@@ -75,6 +98,7 @@ impl DocSender {
 
 pub struct DocStore {
     map: RwLock<HashMap<Url, Arc<DocSnapshot>>>,
+    log: std::sync::Mutex<HashMap<Url, ChangeLog>>,
     submitted: Arc<AtomicU64>,
     applied: tokio::sync::watch::Receiver<u64>,
 }
@@ -85,7 +109,7 @@ impl DocStore {
         let (tx, rx) = mpsc::channel();
         let submitted = Arc::new(AtomicU64::new(0));
         let (applied_tx, applied) = tokio::sync::watch::channel(0);
-        let store = Arc::new(DocStore { map: RwLock::new(HashMap::new()), submitted: submitted.clone(), applied });
+        let store = Arc::new(DocStore { map: RwLock::new(HashMap::new()), log: Default::default(), submitted: submitted.clone(), applied });
         let actor = Actor { store: store.clone(), shared, states: HashMap::new(), dirty: HashSet::new(), unparsed: HashSet::new() };
         let spawned = std::thread::Builder::new().name("codeloop-documents".into()).spawn(move || actor.run(rx, applied_tx));
         if let Err(e) = spawned {
@@ -116,6 +140,40 @@ impl DocStore {
     /// Every open document.
     pub fn all(&self) -> Vec<Arc<DocSnapshot>> {
         self.map.read().map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// The changes of `uri` after version `from` up to version `to`, in order; `None` when the
+    /// document is not open or the log does not reach back to `from`.
+    pub fn changes_between(&self, uri: &Url, from: i32, to: i32) -> Option<Vec<LoggedChange>> {
+        let logs = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = logs.get(uri)?;
+        if from < log.floor {
+            return None;
+        }
+        Some(log.entries.iter().filter(|c| c.version > from && c.version <= to).copied().collect())
+    }
+
+    fn log_reset(&self, uri: &Url, version: Option<i32>) {
+        let mut logs = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        match version {
+            Some(v) => {
+                logs.insert(uri.clone(), ChangeLog { floor: v, entries: Default::default() });
+            }
+            None => {
+                logs.remove(uri);
+            }
+        }
+    }
+
+    fn log_push(&self, uri: &Url, change: LoggedChange) {
+        let mut logs = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = logs.entry(uri.clone()).or_default();
+        log.entries.push_back(change);
+        while log.entries.len() > LOG_LIMIT {
+            if let Some(old) = log.entries.pop_front() {
+                log.floor = log.floor.max(old.version);
+            }
+        }
     }
 
     fn publish(&self, snap: DocSnapshot) {
@@ -211,6 +269,7 @@ impl Actor {
         let doc = Document::new(&item.text, item.version);
         let tree = self.parse(&item.uri, lang, &doc, None);
         self.unparsed.remove(&item.uri);
+        self.store.log_reset(&item.uri, Some(item.version));
         self.states.insert(item.uri.clone(), DocState { doc, lang, tree });
         self.publish(&item.uri);
     }
@@ -249,12 +308,16 @@ impl Actor {
         let old_version = state.doc.version();
         let mut problems = Vec::new();
         if version <= old_version {
+            // Earlier positions cannot be mapped over a version that went back.
+            self.store.log_reset(&uri, Some(version));
             problems.push(format!("textDocument/didChange: version of {uri} went from {old_version} to {version}; versions must increase. The change was applied."));
         }
         for (i, change) in p.content_changes.iter().enumerate() {
             let range = change.range.map(|r| (convert::line_col(r.start), convert::line_col(r.end)));
             match state.doc.apply_change(range, &change.text, enc) {
                 Ok(edit) => {
+                    let logged = LoggedChange { version, start: edit.start_byte, old_end: edit.old_end_byte, new_end: edit.new_end_byte };
+                    self.store.log_push(&uri, logged);
                     if let Some(tree) = state.tree.as_mut() {
                         syntax::apply_edit(tree, &edit);
                     }
@@ -297,6 +360,7 @@ impl Actor {
             return;
         }
         self.store.remove(&uri);
+        self.store.log_reset(&uri, None);
         self.dirty.remove(&uri);
         self.unparsed.remove(&uri);
         if let (Some(index), Some(path)) = (self.shared.index.get(), convert::uri_to_path(&uri)) {

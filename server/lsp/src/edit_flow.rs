@@ -6,12 +6,13 @@
 //! first one produced. After the client says `applied: true`, each edited open buffer must
 //! reach a newer version holding the new text within `VERIFY_TIMEOUT` (the didChange that
 //! follows an applied edit): Neovim answers `applied: true` for a stale version it skipped.
-//! Not here: rebasing over the user's typing (a stale proposal is refused).
+//! Each edit that shows up in a buffer is recorded with its inverse for `codeloop.undo`
+//! (`undo.rs`). Not here: rebasing over the user's typing (a stale proposal is refused).
 
 use crate::agents::Agents;
 use crate::edits::{self, Check, OpenDoc, PlanInput};
 use agent::ThreadHandle;
-use agent_protocol::{EditProposal, Op};
+use agent_protocol::{EditProposal, FileChange, Op};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,11 +23,11 @@ use tower_lsp::lsp_types::{ApplyWorkspaceEditParams, MessageType};
 /// How long an applied edit may take to show up as a didChange.
 pub const VERIFY_TIMEOUT: Duration = Duration::from_millis(2000);
 
-/// Applies a proposal and answers the thread.
-pub async fn apply(agents: Arc<Agents>, handle: ThreadHandle, proposal_id: String, proposal: EditProposal) {
+/// Applies a proposal of turn `(thread id, turn id)` and answers the thread.
+pub async fn apply(agents: Arc<Agents>, handle: ThreadHandle, turn: (String, String), proposal_id: String, proposal: EditProposal) {
     let result = {
         let _one_at_a_time = agents.edit_lock.lock().await;
-        run(&agents, &proposal).await
+        run(&agents, &proposal, (&turn.0, &turn.1)).await
     };
     let (applied, reason) = match result {
         Ok(notes) if notes.is_empty() => (true, None),
@@ -39,7 +40,29 @@ pub async fn apply(agents: Arc<Agents>, handle: ThreadHandle, proposal_id: Strin
     handle.submit(Op::EditResult { proposal_id, applied, reason });
 }
 
-async fn run(agents: &Agents, proposal: &EditProposal) -> Result<Vec<String>, String> {
+/// What undo will not revert of a proposal.
+fn not_undoable(agents: &Agents, proposal: &EditProposal) -> Vec<String> {
+    let cwd = agents.setup().and_then(|s| s.cwd.clone());
+    let show = |p: &Path| match &cwd {
+        Some(cwd) => tools::display_path(cwd, p),
+        None => p.display().to_string(),
+    };
+    let mut out = Vec::new();
+    for change in &proposal.changes {
+        match change {
+            FileChange::Add { path, .. } => out.push(format!("created {}", show(path))),
+            FileChange::Delete { path, .. } => out.push(format!("deleted {}", show(path))),
+            FileChange::Update { path, move_to: Some(to), .. } => out.push(format!("moved {} to {}", show(path), show(to))),
+            FileChange::Update { path, .. } if agents.docs.by_path(path).is_none() => {
+                out.push(format!("edited {} (not open in the editor)", show(path)))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn run(agents: &Agents, proposal: &EditProposal, turn: (&str, &str)) -> Result<Vec<String>, String> {
     let setup = agents.setup().ok_or_else(|| "the server is not initialized".to_string())?;
     agents.docs.sync().await;
     let plan = {
@@ -56,6 +79,10 @@ async fn run(agents: &Agents, proposal: &EditProposal) -> Result<Vec<String>, St
         };
         edits::plan(proposal, &input)?
     };
+    // The texts the edits were computed against, for their inverse.
+    let bases: Vec<Option<String>> =
+        plan.checks.iter().map(|c| agents.docs.get(&c.uri).filter(|s| s.doc.version() == c.base).map(|s| s.doc.text())).collect();
+    let skipped = not_undoable(agents, proposal);
     if let Some(edit) = plan.edit {
         let params = ApplyWorkspaceEditParams { label: Some(plan.label.clone()), edit };
         match agents.client.send_request::<ApplyWorkspaceEdit>(params).await {
@@ -63,7 +90,15 @@ async fn run(agents: &Agents, proposal: &EditProposal) -> Result<Vec<String>, St
             Ok(resp) => return Err(resp.failure_reason.unwrap_or_else(|| "the editor did not apply the edit".to_string())),
             Err(e) => return Err(format!("the editor could not apply the edit: {}", e.message)),
         }
-        verify(agents, &plan.checks).await?;
+        let shown = verify(agents, &plan.checks).await?;
+        for ((check, base), (version, exact)) in plan.checks.iter().zip(&bases).zip(shown) {
+            if let Some(base) = base {
+                agents.undo.record(turn, &check.uri, check.base, base, &check.edits, version, exact);
+            }
+        }
+    }
+    for what in skipped {
+        agents.undo.skip(turn, what);
     }
     if plan.disk.is_empty() {
         return Ok(Vec::new());
@@ -75,15 +110,18 @@ async fn run(agents: &Agents, proposal: &EditProposal) -> Result<Vec<String>, St
     Ok(vec![note])
 }
 
-/// Waits until every edited open buffer shows its edit.
-async fn verify(agents: &Agents, checks: &[Check]) -> Result<(), String> {
+/// Waits until every edited open buffer shows its edit. Returns, per check, the version that
+/// showed it and whether the buffer then held exactly the edit's result.
+pub(crate) async fn verify(agents: &Agents, checks: &[Check]) -> Result<Vec<(i32, bool)>, String> {
     let deadline = Instant::now() + VERIFY_TIMEOUT;
+    let mut shown = Vec::with_capacity(checks.len());
     for check in checks {
         loop {
             agents.docs.sync().await;
             let current = agents.docs.get(&check.uri).map(|s| (s.doc.version(), s.doc.text()));
             if let Some((version, text)) = &current {
                 if check.holds(*version, text) {
+                    shown.push((*version, *text == check.new_content));
                     break;
                 }
             }
@@ -100,5 +138,5 @@ async fn verify(agents: &Agents, checks: &[Check]) -> Result<(), String> {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    Ok(())
+    Ok(shown)
 }

@@ -74,6 +74,8 @@ pub struct Check {
     pub new_content: String,
     /// The non-empty replacement texts, which must all be in the buffer afterwards.
     pub fragments: Vec<String>,
+    /// The proposal's edits of this buffer (byte ranges of the text at `base`), for undo.
+    pub edits: Vec<TextReplace>,
 }
 
 impl Check {
@@ -211,7 +213,13 @@ pub fn plan(proposal: &EditProposal, input: &PlanInput<'_>) -> Result<EditPlan, 
                 }
                 if let (Some(v), false) = (version, edits.is_empty()) {
                     let fragments = edits.iter().filter(|e| !e.new_text.is_empty()).map(|e| e.new_text.clone()).collect();
-                    plan.checks.push(Check { uri: uri.clone(), base: v, new_content: new_content.clone(), fragments });
+                    plan.checks.push(Check {
+                        uri: uri.clone(),
+                        base: v,
+                        new_content: new_content.clone(),
+                        fragments,
+                        edits: edits.clone(),
+                    });
                 }
                 match move_to {
                     Some(to) => {
@@ -401,7 +409,13 @@ mod tests {
 
     #[test]
     fn checks_need_a_newer_version_and_the_new_text() {
-        let c = Check { uri: Url::parse("file:///w/a.rs").unwrap(), base: 3, new_content: "a y b".into(), fragments: vec!["y".into()] };
+        let c = Check {
+            uri: Url::parse("file:///w/a.rs").unwrap(),
+            base: 3,
+            new_content: "a y b".into(),
+            fragments: vec!["y".into()],
+            edits: Vec::new(),
+        };
         assert!(!c.holds(3, "a y b"));
         assert!(c.holds(4, "a y b"));
         assert!(c.holds(5, "a y bc"));

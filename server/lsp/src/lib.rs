@@ -13,7 +13,9 @@
 //!   only as versioned `workspace/applyEdit` (`agents.rs`, `edits.rs`, `edit_flow.rs`).
 
 mod agents;
+mod ai_comments;
 mod approvals;
+mod code_actions;
 mod commands;
 mod convert;
 mod doc_view;
@@ -25,7 +27,10 @@ mod progress;
 mod server;
 mod state;
 pub mod stdio;
+mod transcript;
 mod turn_progress;
+mod undo;
+mod undo_flow;
 
 pub use server::{IndexOptions, InitOptions};
 pub use stdio::Ending;

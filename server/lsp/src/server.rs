@@ -8,6 +8,7 @@
 //! the ordered wrapper routes it to the document actor (`documents.rs`).
 
 use crate::agents::{AgentSetup, Agents, ClientFeatures};
+use crate::code_actions::{self, ActionData};
 use crate::commands;
 use crate::convert;
 use crate::documents::DocStore;
@@ -32,6 +33,8 @@ pub struct InitOptions {
     pub config: Option<serde_json::Value>,
     /// Send `codeloop/event` notifications with every agent event.
     pub events: bool,
+    /// Keep a markdown transcript per thread in the state dir, shown with window/showDocument.
+    pub transcript: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,6 +275,7 @@ impl LanguageServer for Backend {
             config,
             cwd,
             events: options.events,
+            transcript: options.transcript,
             features: ClientFeatures::from_caps(&params.capabilities),
         });
         let mut cfg = IndexConfig { roots, ..IndexConfig::default() };
@@ -294,6 +298,11 @@ impl LanguageServer for Backend {
                 position_encoding: Some(PositionEncodingKind::from(enc.as_str().to_string())),
                 text_document_sync: Some(TextDocumentSyncCapability::Options(sync)),
                 document_symbol_provider: Some(OneOf::Left(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(code_actions::kinds()),
+                    resolve_provider: Some(true),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
                 workspace_symbol_provider: Some(OneOf::Left(true)),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: commands::COMMANDS.iter().map(|c| c.to_string()).collect(),
@@ -427,6 +436,58 @@ impl LanguageServer for Backend {
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
         commands::execute(&self.agents, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.docs.sync().await;
+        let snap = self.docs.get(&params.text_document.uri);
+        let lazy = self.session.get().is_some_and(|s| code_actions::lazy_commands(&s.caps));
+        let pending = self.agents.approvals.pending().into_iter().next();
+        let cwd = self.agents.setup().and_then(|s| s.cwd.clone());
+        let enc = self.shared.encoding();
+        let actions = code_actions::list(&params, snap.as_deref(), pending.as_ref(), lazy, cwd.as_deref(), enc);
+        Ok(Some(actions))
+    }
+
+    async fn code_action_resolve(&self, mut action: CodeAction) -> Result<CodeAction> {
+        let Some(data) = action.data.clone() else { return Ok(action) };
+        let data: ActionData =
+            serde_json::from_value(data).map_err(|e| invalid_params(format!("codeAction/resolve: unknown data: {e}")))?;
+        let uri = match &data {
+            ActionData::Fix { uri, .. }
+            | ActionData::Explain { uri, .. }
+            | ActionData::Refactor { uri, .. }
+            | ActionData::Tests { uri, .. }
+            | ActionData::AiComment { uri, .. } => Some(uri.clone()),
+            ActionData::Approve { .. } | ActionData::Deny { .. } => None,
+        };
+        self.docs.sync().await;
+        let snap = uri.and_then(|u| self.docs.get(&u));
+        let cwd = self.agents.setup().and_then(|s| s.cwd.clone());
+        let command = code_actions::build(&data, snap.as_deref(), cwd.as_deref(), self.shared.encoding())
+            .ok_or_else(|| invalid_params("codeAction/resolve: the AI comment is gone".to_string()))?;
+        action.command = Some(command);
+        Ok(action)
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // `settings.codeloop`, or the initializationOptions shape (Helix sends its `config`
+        // table, whose `config` key holds the agent's configuration), or the whole object.
+        let settings = params.settings;
+        let layer = match settings.get("codeloop").or_else(|| settings.get("config")) {
+            Some(v) => v.clone(),
+            None => settings,
+        };
+        if layer.is_null() || layer.as_object().is_some_and(|o| o.is_empty()) {
+            // Neovim sends `{}` at startup: keep the configuration.
+            return;
+        }
+        let cwd = self.agents.setup().and_then(|s| s.cwd.clone());
+        let config = self.load_agent_config(cwd, Some(layer)).await;
+        if let Err(e) = &config {
+            tracing::error!("configuration error after didChangeConfiguration: {e}");
+        }
+        self.agents.set_config(config);
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

@@ -1,4 +1,5 @@
-//! The work-done progress of one agent turn: created by the server with
+//! The work-done progress of one agent turn: on the client's `workDoneToken` when the
+//! `codeloop.ask` request carried one, else created by the server with
 //! `window/workDoneProgress/create` when the client supports it (else the steps go out as
 //! `window/logMessage` lines), `cancellable: true`, with reports at most every 50 ms that
 //! carry the current step ("running cargo test", "editing src/lib.rs") and the tail of the
@@ -36,10 +37,11 @@ pub struct TurnProgress {
 }
 
 impl TurnProgress {
-    /// Starts the progress task; `supported` is the client's `window.workDoneProgress`.
-    pub fn start(client: Client, supported: bool, token: String, title: String) -> TurnProgress {
+    /// Starts the progress task; `supported` is the client's `window.workDoneProgress`;
+    /// `client_token`, the request's workDoneToken, is used as is (nothing is created).
+    pub fn start(client: Client, supported: bool, token: String, client_token: Option<NumberOrString>, title: String) -> TurnProgress {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(client, supported, token, title, rx));
+        tokio::spawn(run(client, supported, token, client_token, title, rx));
         TurnProgress { tx }
     }
 
@@ -83,16 +85,25 @@ async fn send(client: &Client, token: &NumberOrString, value: WorkDoneProgress) 
     client.send_notification::<ProgressNotification>(params).await;
 }
 
-async fn run(client: Client, supported: bool, token: String, title: String, mut rx: mpsc::UnboundedReceiver<Update>) {
-    let token = NumberOrString::String(token);
-    let created = supported
-        && match client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams { token: token.clone() }).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::info!("client refused workDoneProgress/create: {e}");
-                false
-            }
-        };
+async fn run(
+    client: Client,
+    supported: bool,
+    token: String,
+    client_token: Option<NumberOrString>,
+    title: String,
+    mut rx: mpsc::UnboundedReceiver<Update>,
+) {
+    let given = client_token.is_some();
+    let token = client_token.unwrap_or(NumberOrString::String(token));
+    let created = given
+        || supported
+            && match client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams { token: token.clone() }).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::info!("client refused workDoneProgress/create: {e}");
+                    false
+                }
+            };
     if created {
         let begin = WorkDoneProgressBegin { title: title.clone(), cancellable: Some(true), message: None, percentage: None };
         send(&client, &token, WorkDoneProgress::Begin(begin)).await;
