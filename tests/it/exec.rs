@@ -257,7 +257,7 @@ async fn unknown_tools_and_bad_arguments_are_explained_to_the_model() {
     expect![[r#"
         [
             String("unknown tool \"no_such_tool\"; the tools are: shell, apply_patch, read_file, list_dir, grep, update_plan."),
-            String("invalid arguments for shell: EOF while parsing a list at line 1 column 19. Parameters: command (required), timeout_ms, workdir."),
+            String("invalid arguments for shell: EOF while parsing a list at line 1 column 19. Parameters: command (required), justification, prefix_rule, sandbox_permissions, timeout_ms, workdir."),
             String("invalid arguments for read_file: missing field `path` at line 1 column 2. Parameters: path (required), limit, offset."),
         ]
     "#]]

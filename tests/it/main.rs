@@ -5,6 +5,7 @@ mod agent_lsp;
 mod bad_input;
 mod context;
 mod exec;
+mod exec_approval;
 mod index;
 mod lifecycle;
 mod overlay_shell;

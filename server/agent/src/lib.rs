@@ -8,6 +8,7 @@ pub mod compact;
 pub mod prompt;
 pub mod rollout;
 
+mod approvals;
 mod calls;
 mod compaction;
 mod ctx;

@@ -1,6 +1,7 @@
 //! The standard tools (the tools crate's registry) behind the turn loop's `ToolRuntime` seam:
-//! parsing the model's call, running it against the file view, and turning its effects into
-//! events: edit proposals wait for the front end's answer, plan updates are emitted.
+//! parsing the model's call, running it against the file view under the approval policy
+//! (approvals.rs: shell calls are decided, asked about, sandboxed or escalated), and turning its
+//! effects into events: edit proposals wait for the front end's answer, plan updates are emitted.
 
 use std::sync::Arc;
 
@@ -9,17 +10,21 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tools::{ToolCall as ParsedCall, ToolContext, ToolEffect, ToolInput, ToolRegistry};
 
+use crate::approvals::{ask_for_approval, Approvals, PatchRefused};
 use crate::ctx::CallContext;
 use crate::runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
 
 pub struct StandardTools {
     registry: ToolRegistry,
     ctx: ToolContext,
+    approvals: Approvals,
 }
 
 impl StandardTools {
-    pub fn new(ctx: ToolContext) -> StandardTools {
-        StandardTools { registry: ToolRegistry::new(&ctx.config), ctx }
+    /// The tools of one thread: `approval` is the config's `approval_policy`; what the user allows
+    /// "for this session" is remembered for the life of this value.
+    pub fn new(ctx: ToolContext, approval: config::ApprovalPolicy) -> StandardTools {
+        StandardTools { registry: ToolRegistry::new(&ctx.config), ctx, approvals: Approvals::new(ask_for_approval(approval)) }
     }
 
     fn parse(&self, call: &ToolCall) -> Result<ParsedCall, tools::ToolOutput> {
@@ -67,14 +72,26 @@ impl ToolRuntime for StandardTools {
         let parsed = self.parse(&call);
         let registry = self.registry.clone();
         let tool_ctx = self.ctx.clone();
+        let approvals = self.approvals.clone();
         async move {
             let parsed = match parsed {
                 Ok(p) => p,
                 Err(out) => return ToolOutcome::error(out.text),
             };
-            let out = registry.run(&tool_ctx, parsed, ctx.cancel.clone().cancelled_owned()).await;
+            let is_patch = matches!(parsed, ParsedCall::ApplyPatch { .. });
+            let out = match parsed {
+                ParsedCall::Shell(args) => approvals.run_shell(&registry, &tool_ctx, args, &ctx).await,
+                other => registry.run(&tool_ctx, other, ctx.cancel.clone().cancelled_owned()).await,
+            };
             match out.effect {
                 Some(ToolEffect::Edits { proposal, .. }) => {
+                    if is_patch {
+                        match approvals.approve_patch(&proposal, &ctx).await {
+                            Ok(()) => {}
+                            Err(PatchRefused::Denied(text)) => return ToolOutcome::error(text),
+                            Err(PatchRefused::Aborted) => return ToolOutcome::aborted(),
+                        }
+                    }
                     let result = ctx.propose_edit(proposal).await;
                     if result.applied {
                         ToolOutcome { output: out.text, success: out.success }
@@ -97,6 +114,6 @@ impl ToolRuntime for StandardTools {
 }
 
 /// Shorthand for the common case.
-pub fn standard_tools(ctx: ToolContext) -> Arc<dyn ToolRuntime> {
-    Arc::new(StandardTools::new(ctx))
+pub fn standard_tools(ctx: ToolContext, approval: config::ApprovalPolicy) -> Arc<dyn ToolRuntime> {
+    Arc::new(StandardTools::new(ctx, approval))
 }

@@ -87,7 +87,7 @@ async fn exec(args: ExecArgs) -> anyhow::Result<std::process::ExitCode> {
         ..tools::ToolsConfig::default()
     };
     let tool_ctx = tools::ToolContext::new(cwd.clone(), view.clone(), None, tools_config);
-    let tools = agent::standard_tools(tool_ctx);
+    let tools = agent::standard_tools(tool_ctx, config.approval_policy);
     let state_dir = agent::rollout::state_dir();
     let session = match &args.resume {
         Some(id) => {

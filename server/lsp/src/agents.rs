@@ -284,7 +284,7 @@ impl Agents {
             overlay_state_dir: agent::rollout::state_dir(),
             ..tools::ToolsConfig::default()
         };
-        let tools = agent::standard_tools(tools::ToolContext::new(cwd.clone(), view, index.clone(), tools_config));
+        let tools = agent::standard_tools(tools::ToolContext::new(cwd.clone(), view, index.clone(), tools_config), config.approval_policy);
         let started = tokio::task::spawn_blocking(move || {
             let state_dir = agent::rollout::state_dir();
             let persisted = |id: &str| -> Result<(PathBuf, ThreadId), AgentError> {

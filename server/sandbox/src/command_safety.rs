@@ -568,7 +568,7 @@ fn is_fork_bomb(script: &str) -> bool {
     let s: String = script.chars().filter(|c| !c.is_whitespace()).collect();
     let mut from = 0;
     while let Some(at) = s[from..].find("(){").map(|i| i + from) {
-        let name_start = s[..at].rfind(|c: char| matches!(c, ';' | '&' | '|' | '\n' | '{' | '}')).map_or(0, |i| i + 1);
+        let name_start = s[..at].rfind([';', '&', '|', '{', '}']).map_or(0, |i| i + 1);
         let name = &s[name_start..at];
         if !name.is_empty() && s[at + 3..].starts_with(&format!("{name}|{name}&")) {
             return true;
