@@ -157,13 +157,14 @@ fn a_command_sees_the_buffer_and_its_write_becomes_an_edit() {
 }
 
 /// (c) + (d): a created file becomes a CreateFile + insert, a deleted one a DeleteFile; target/
-/// is written through to the real tree and is not proposed.
+/// is written through to the real tree and is not proposed; a binary file and a symlink are
+/// named as not transferred.
 #[test]
 fn created_and_deleted_files_become_resource_operations_and_target_writes_through() {
     if !overlays_work() {
         return;
     }
-    let cmd = "rm old.txt && echo hi > new.txt && echo built > target/out.txt && ls";
+    let cmd = "rm old.txt && echo hi > new.txt && echo built > target/out.txt && ls && printf 'a\\377b' > bin.dat && ln -s keep.txt link";
     let script = Script::new([shell("c1", cmd), Turn::message("done")]);
     let mut w = world("add-delete", &[("old.txt", "bye\n"), ("keep.txt", "keep\n"), ("target/.keep", "")], script);
     w.client.answer_manually("workspace/applyEdit");
@@ -182,6 +183,11 @@ fn created_and_deleted_files_become_resource_operations_and_target_writes_throug
     let out = w.output(2, "c1");
     assert!(out.contains("[overlay] files changed by the command, proposed to the editor: A new.txt, D old.txt"), "{out}");
     assert!(out.contains("keep.txt\nnew.txt\ntarget\n"), "the command saw its own changes: {out}");
+    assert!(
+        out.contains("not transferred: bin.dat (binary or not UTF-8: kept for this thread's commands only); link (a symlink to keep.txt"),
+        "{out}"
+    );
+    assert!(w.disk("bin.dat").is_none() && w.tmp.path("ws/link").symlink_metadata().is_err());
     assert_eq!(w.disk("old.txt").as_deref(), Some("bye\n"), "the real tree is untouched");
     assert_eq!(w.disk("new.txt"), None);
     assert_eq!(w.disk("target/out.txt").as_deref(), Some("built\n"), "target/ writes through");
@@ -217,7 +223,11 @@ fn threads_do_not_see_each_others_overlay() {
     assert!(a2.contains("Output:\nsecret\n"), "thread A keeps its own file: {a2}");
     assert_eq!(w.disk("a.log"), None, "the real tree never had it");
     assert!(!w.client.log.iter().any(|m| m["method"] == "workspace/applyEdit"));
+    let overlays = w.tmp.path("state/overlays");
+    assert_eq!(std::fs::read_dir(&overlays).unwrap().count(), 2, "one overlay per thread");
     w.client.shutdown();
+    let left: Vec<_> = std::fs::read_dir(&overlays).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "the overlays are removed with their threads: {left:?}");
 }
 
 /// The helper alone, as root and as the unprivileged test user: the command sees the upper
