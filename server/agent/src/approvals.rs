@@ -140,7 +140,7 @@ impl Approvals {
                 Ok(())
             }
             ReviewDecision::Abort => {
-                ctx.cancel.cancel();
+                ctx.abort_turn();
                 Err(PatchRefused::Aborted)
             }
             _ => Err(PatchRefused::Denied(
@@ -159,7 +159,7 @@ pub(crate) enum PatchRefused {
 
 /// The user chose to stop: deny, and interrupt the calls of this response.
 fn aborted(ctx: &CallContext) -> ToolOutput {
-    ctx.cancel.cancel();
+    ctx.abort_turn();
     ToolOutput::error("aborted")
 }
 
@@ -243,16 +243,19 @@ mod tests {
                 _ => CallPayload::Function { arguments: args.to_string() },
             };
             let call = ToolCall { call_id: "c".into(), name: name.into(), payload };
-            let cancel = CancellationToken::new();
+            let turn = CancellationToken::new();
+            let cancel = turn.child_token();
             let ctx = CallContext {
                 call_id: "c".into(),
                 cancel: cancel.clone(),
+                turn: turn.clone(),
                 events: self.events.clone(),
                 pending: self.pending.clone(),
                 approval_timeout: Duration::from_secs(10),
             };
             let out = self.tools.run(call, ctx).await;
-            (out, cancel.is_cancelled())
+            // Abort must stop the whole turn, not only this call.
+            (out, turn.is_cancelled())
         }
 
         fn asked(&self) -> Vec<String> {

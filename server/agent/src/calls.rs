@@ -21,6 +21,7 @@ const CANCEL_GRACE: Duration = Duration::from_millis(500);
 pub(crate) struct CallScheduler {
     runtime: Arc<dyn ToolRuntime>,
     cancel: CancellationToken,
+    turn: CancellationToken,
     events: EventSink,
     pending: Pending,
     approval_timeout: Duration,
@@ -34,11 +35,22 @@ impl CallScheduler {
     pub fn new(
         runtime: Arc<dyn ToolRuntime>,
         cancel: CancellationToken,
+        turn: CancellationToken,
         events: EventSink,
         pending: Pending,
         approval_timeout: Duration,
     ) -> CallScheduler {
-        CallScheduler { runtime, cancel, events, pending, approval_timeout, inflight: Vec::new(), last_exclusive: None, calls: Vec::new() }
+        CallScheduler {
+            runtime,
+            cancel,
+            turn,
+            events,
+            pending,
+            approval_timeout,
+            inflight: Vec::new(),
+            last_exclusive: None,
+            calls: Vec::new(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -66,6 +78,7 @@ impl CallScheduler {
         let ctx = CallContext {
             call_id: call.call_id.clone(),
             cancel: cancel.clone(),
+            turn: self.turn.clone(),
             events: self.events.clone(),
             pending: self.pending.clone(),
             approval_timeout: self.approval_timeout,

@@ -86,13 +86,22 @@ impl Pending {
 #[derive(Clone, Debug)]
 pub struct CallContext {
     pub call_id: String,
+    /// Cancelled when this call must stop (its response was retried or the turn interrupted).
     pub cancel: CancellationToken,
+    /// The whole turn's token: `abort_turn` cancels it (the user chose "abort" in an approval).
+    pub turn: CancellationToken,
     pub events: EventSink,
     pub(crate) pending: Pending,
     pub approval_timeout: Duration,
 }
 
 impl CallContext {
+    /// Interrupts the whole turn: the stream closes, every call gets "aborted", the turn ends.
+    pub fn abort_turn(&self) {
+        self.turn.cancel();
+        self.cancel.cancel();
+    }
+
     pub fn output_delta(&self, chunk: impl Into<String>) {
         self.events.send(EventMsg::ToolCallOutputDelta { call_id: self.call_id.clone(), chunk: chunk.into() });
     }

@@ -93,8 +93,9 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
     let request = session.request();
     let attempt_cancel = cancel.child_token();
     let (tools, approval_timeout) = (session.config.tools.clone(), session.config.approval_timeout);
-    let new_scheduler =
-        |token: CancellationToken| CallScheduler::new(tools.clone(), token, events.clone(), pending.clone(), approval_timeout);
+    let new_scheduler = |token: CancellationToken| {
+        CallScheduler::new(tools.clone(), token, cancel.clone(), events.clone(), pending.clone(), approval_timeout)
+    };
     // Items written ahead to the session file for this attempt (see `Session::write_ahead`).
     let mut written = 0usize;
     let mut scheduler = new_scheduler(attempt_cancel.child_token());
