@@ -326,7 +326,18 @@ fn commands_are_advertised() {
     let commands = &result["capabilities"]["executeCommandProvider"]["commands"];
     assert_eq!(
         commands,
-        &json!(["codeloop.ask", "codeloop.cancel", "codeloop.status", "codeloop.threads", "codeloop.approve", "codeloop.deny"])
+        &json!([
+            "codeloop.ask",
+            "codeloop.cancel",
+            "codeloop.status",
+            "codeloop.threads",
+            "codeloop.approve",
+            "codeloop.deny",
+            "codeloop.resume",
+            "codeloop.fork",
+            "codeloop.compact",
+            "codeloop.undo"
+        ])
     );
     c.shutdown();
 }

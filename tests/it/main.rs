@@ -2,6 +2,7 @@
 //! grammars link once). Each module covers one area of the LSP contract.
 
 mod agent_lsp;
+mod agent_lsp_actions;
 mod bad_input;
 mod context;
 mod exec;

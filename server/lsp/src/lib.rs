@@ -53,12 +53,13 @@ where
     let (notes_tx, notes_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(state::Shared::new(notes_tx));
     let (docs, doc_sender) = documents::DocStore::start(shared.clone());
+    let shared_for_order = shared.clone();
     let (service, socket) = LspService::build(move |client| server::Backend::new(client, shared, docs, notes_rx))
         .custom_method("codeloop/context", server::Backend::context)
         .custom_method("codeloop/documentState", server::Backend::document_state)
         .custom_method("window/workDoneProgress/cancel", server::Backend::progress_cancel)
         .finish();
-    let service = ordered::Ordered::new(service, doc_sender);
+    let service = ordered::Ordered::new(service, doc_sender, shared_for_order);
 
     let (server_in, to_server) = tokio::io::duplex(1 << 20);
     let (from_server, server_out) = tokio::io::duplex(1 << 20);

@@ -5,11 +5,15 @@
 //! handlers that reach an `.await` can finish out of order (tower-lsp#284). `call()` here runs
 //! synchronously in arrival order, before any handler is polled; document notifications are
 //! handed to the document actor right there, which applies them strictly in order.
-//! Everything else passes through untouched. This is not where documents are changed: see
-//! `documents.rs`.
+//! `workspace/didChangeConfiguration` is counted here too, so that agent commands sent after
+//! it wait for the reload (`Shared::config_sync`). Everything else passes through untouched.
+//! This is not where documents are changed: see `documents.rs`.
 
 use crate::documents::DocSender;
+use crate::state::Shared;
 use futures::future::{Either, Ready};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::Service;
 use tower_lsp::jsonrpc::{Request, Response};
@@ -20,11 +24,12 @@ pub const DOC_METHODS: [&str; 4] = ["textDocument/didOpen", "textDocument/didCha
 pub struct Ordered<S> {
     inner: S,
     docs: DocSender,
+    shared: Arc<Shared>,
 }
 
 impl<S> Ordered<S> {
-    pub fn new(inner: S, docs: DocSender) -> Self {
-        Ordered { inner, docs }
+    pub fn new(inner: S, docs: DocSender, shared: Arc<Shared>) -> Self {
+        Ordered { inner, docs, shared }
     }
 }
 
@@ -45,6 +50,9 @@ where
             let (method, _, params) = req.into_parts();
             self.docs.submit(&method, params.unwrap_or(serde_json::Value::Null));
             return Either::Left(futures::future::ready(Ok(None)));
+        }
+        if req.id().is_none() && req.method() == "workspace/didChangeConfiguration" {
+            self.shared.config_requested.fetch_add(1, Ordering::SeqCst);
         }
         Either::Right(self.inner.call(req))
     }

@@ -198,6 +198,28 @@ impl Backend {
         result
     }
 
+    /// `workspace/didChangeConfiguration`: re-loads the agent's configuration with the new settings
+    /// as the initializationOptions.config layer; new threads use it.
+    async fn reload_config(&self, params: DidChangeConfigurationParams) {
+        // `settings.codeloop`, or the initializationOptions shape (Helix sends its `config`
+        // table, whose `config` key holds the agent's configuration), or the whole object.
+        let settings = params.settings;
+        let layer = match settings.get("codeloop").or_else(|| settings.get("config")) {
+            Some(v) => v.clone(),
+            None => settings,
+        };
+        if layer.is_null() || layer.as_object().is_some_and(|o| o.is_empty()) {
+            // Neovim sends `{}` at startup: keep the configuration.
+            return;
+        }
+        let cwd = self.agents.setup().and_then(|s| s.cwd.clone());
+        let config = self.load_agent_config(cwd, Some(layer)).await;
+        if let Err(e) = &config {
+            tracing::error!("configuration error after didChangeConfiguration: {e}");
+        }
+        self.agents.set_config(config);
+    }
+
     /// `codeloop/documentState`: what the server holds for an open document (version, text,
     /// whether it is parsed). For clients and tests that verify synchronisation.
     pub async fn document_state(&self, params: TextDocumentIdentifierParams) -> Result<serde_json::Value> {
@@ -434,10 +456,6 @@ impl LanguageServer for Backend {
         Ok(Some(out))
     }
 
-    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
-        commands::execute(&self.agents, params).await
-    }
-
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         self.docs.sync().await;
         let snap = self.docs.get(&params.text_document.uri);
@@ -471,25 +489,14 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        // `settings.codeloop`, or the initializationOptions shape (Helix sends its `config`
-        // table, whose `config` key holds the agent's configuration), or the whole object.
-        let settings = params.settings;
-        let layer = match settings.get("codeloop").or_else(|| settings.get("config")) {
-            Some(v) => v.clone(),
-            None => settings,
-        };
-        if layer.is_null() || layer.as_object().is_some_and(|o| o.is_empty()) {
-            // Neovim sends `{}` at startup: keep the configuration.
-            return;
-        }
-        let cwd = self.agents.setup().and_then(|s| s.cwd.clone());
-        let config = self.load_agent_config(cwd, Some(layer)).await;
-        if let Err(e) = &config {
-            tracing::error!("configuration error after didChangeConfiguration: {e}");
-        }
-        self.agents.set_config(config);
+        self.reload_config(params).await;
+        self.shared.config_handled();
     }
 
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        self.shared.config_sync().await;
+        commands::execute(&self.agents, params).await
+    }
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let Some(index) = self.shared.index.get().cloned() else { return };
         tokio::task::spawn_blocking(move || {
