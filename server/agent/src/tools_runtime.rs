@@ -84,7 +84,7 @@ impl ToolRuntime for StandardTools {
                 other => registry.run(&tool_ctx, other, ctx.cancel.clone().cancelled_owned()).await,
             };
             match out.effect {
-                Some(ToolEffect::Edits { proposal, .. }) => {
+                Some(ToolEffect::Edits { proposal, files }) => {
                     if is_patch {
                         match approvals.approve_patch(&proposal, &ctx).await {
                             Ok(()) => {}
@@ -93,13 +93,26 @@ impl ToolRuntime for StandardTools {
                         }
                     }
                     let result = ctx.propose_edit(proposal).await;
+                    let reason = result.reason.unwrap_or_else(|| "refused".into());
                     if result.applied {
                         ToolOutcome { output: out.text, success: out.success }
-                    } else {
-                        let reason = result.reason.unwrap_or_else(|| "refused".into());
+                    } else if is_patch {
                         ToolOutcome::error(format!(
                             "The edit was not applied ({reason}). No file changed; re-read the files and try again."
                         ))
+                    } else {
+                        // A command's file changes (seen through the overlay) did not reach the
+                        // editor: keep its output, and say which files are not where it left them.
+                        let paths: Vec<String> = files.iter().map(|f| tools::display_path(&tool_ctx.cwd, &f.path)).collect();
+                        ToolOutcome {
+                            output: format!(
+                                "{}\n[overlay] the editor did not take the command's file changes ({reason}): {} keep their \
+                                 previous content. Re-read them before relying on what the command wrote.",
+                                out.text,
+                                paths.join(", ")
+                            ),
+                            success: false,
+                        }
                     }
                 }
                 Some(ToolEffect::Plan(plan)) => {

@@ -27,9 +27,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// Why commands run on the real tree when the overlay is switched off (exec mode).
-const OFF_REASON: &str = "the workspace overlay is off here (exec mode: no editor buffers, file changes go straight to disk)";
-
 /// One thread's overlay, or why there is none. Shared by the clones of a `ToolContext`.
 pub struct ShellOverlay {
     /// The workspace root as the tools name it (not canonicalized).
@@ -106,7 +103,8 @@ impl ShellOverlay {
     /// buffers; or says why the command runs on the real tree.
     pub(crate) async fn prepare(&self, view: &Arc<dyn FileView>) -> Prepared {
         if !self.enabled {
-            return Prepared::RealTree(self.notice(OFF_REASON));
+            // Switched off on purpose (exec mode: no buffers, edits go to disk): nothing to tell.
+            return Prepared::RealTree(None);
         }
         let guard = self.inner.clone().lock_owned().await;
         let (root, base, view2) = (self.root.clone(), self.state_base.clone(), view.clone());

@@ -31,9 +31,44 @@ pub struct ShellArgs {
     pub workdir: Option<String>,
     #[serde(default, alias = "timeout")]
     pub timeout_ms: Option<u64>,
+    /// `require_escalated`: the model asks to run outside the sandbox (the approval policy
+    /// decides whether the user is asked: sandbox::approval).
+    #[serde(default)]
+    pub sandbox_permissions: SandboxPermissions,
+    /// With `require_escalated`: one sentence for the user on why.
+    #[serde(default)]
+    pub justification: Option<String>,
+    /// A command prefix the user may allow for the rest of the session (`["cargo", "test"]`).
+    #[serde(default)]
+    pub prefix_rule: Option<Vec<String>>,
+}
+
+/// The `sandbox_permissions` argument (Codex's names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxPermissions {
+    #[default]
+    UseDefault,
+    /// Codex's `with_additional_permissions` (finer grants) is taken as a plain escalation.
+    #[serde(alias = "with_additional_permissions")]
+    RequireEscalated,
+}
+
+/// The start of the note `run_sandboxed` appends when a failure looks like a sandbox denial
+/// (`SandboxOutput::denied`); the agent's on-failure retry looks for it.
+pub const SANDBOX_DENIAL_NOTE: &str = "[sandbox] This failure looks like a sandbox denial";
+
+/// Whether a shell output reports a sandbox denial.
+pub fn reports_sandbox_denial(text: &str) -> bool {
+    text.contains(SANDBOX_DENIAL_NOTE)
 }
 
 impl ShellArgs {
+    /// Whether the model asked to run outside the sandbox.
+    pub fn escalation_requested(&self) -> bool {
+        self.sandbox_permissions == SandboxPermissions::RequireEscalated
+    }
+
     pub fn argv(&self) -> Vec<String> {
         match &self.command {
             ShellCommand::Argv(v) => v.clone(),
@@ -56,7 +91,18 @@ pub(crate) fn spec() -> ToolSpec {
                     "description": "A bash script (run with bash -lc), or an argv array run without a shell."
                 },
                 "workdir": {"type": "string", "description": "Working directory (default: the workspace root)."},
-                "timeout_ms": {"type": "integer", "description": "Kill the command after this many milliseconds (default 10000)."}
+                "timeout_ms": {"type": "integer", "description": "Kill the command after this many milliseconds (default 10000)."},
+                "sandbox_permissions": {
+                    "type": "string",
+                    "enum": ["use_default", "require_escalated"],
+                    "description": "require_escalated: run outside the sandbox; the user may be asked."
+                },
+                "justification": {"type": "string", "description": "With require_escalated: one sentence telling the user why."},
+                "prefix_rule": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "With require_escalated: a command prefix the user may allow for the session, e.g. [\"cargo\", \"test\"]."
+                }
             },
             "required": ["command"],
             "additionalProperties": false
@@ -100,12 +146,20 @@ async fn run_sandboxed(
     timeout: Duration,
     cancel: impl Future<Output = ()>,
 ) -> ToolOutput {
+    use crate::shell_overlay::Prepared;
     let cfg = &ctx.config;
+    // The thread's overlay (locked until its changes are read), or why the real tree is used.
+    let (session, notice) = match ctx.overlay.prepare(&ctx.view).await {
+        Prepared::Overlay(s) => (Some(s), None),
+        Prepared::RealTree(notice) => (None, notice),
+        Prepared::Failed(msg) => return ToolOutput::error(msg),
+    };
     let mut cmd = sandbox::SandboxCommand::new(argv.clone(), cwd, policy.clone());
     cmd.workspace_roots = if cfg.workspace_roots.is_empty() { vec![ctx.cwd.clone()] } else { cfg.workspace_roots.clone() };
     cmd.timeout = Some(timeout);
     cmd.output_cap = crate::truncate::CAPTURE_CAP_BYTES;
     cmd.helper = cfg.sandbox_helper.clone();
+    cmd.overlay = session.as_ref().map(|s| s.mount().clone());
     let out = match sandbox::run_cancellable(cmd, cancel).await {
         Ok(out) => out,
         Err(e) => return ToolOutput::error(format!("failed to start {:?} in the sandbox: {e}", argv[0])),
@@ -138,8 +192,22 @@ async fn run_sandboxed(
             if policy.network_allowed() { "on" } else { "off" }
         ));
     }
+    if session.is_some() && exit_code == sandbox::EXIT_SETUP_FAILED && out.stderr.text.contains("cannot enter the workspace overlay") {
+        text.push_str("\n[overlay] The command did not run: the workspace overlay could not be mounted (see above).");
+    }
     if out.cancelled {
+        // The session is dropped unread: what the command changed stays in the thread's overlay
+        // and is reported after its next command.
         return ToolOutput::error(format!("aborted by the user\n{text}"));
     }
-    ToolOutput { text, success: exit_code == 0, effect: None }
+    let mut effect = None;
+    if let Some(session) = session {
+        let collected = session.finish(&ctx.cwd).await;
+        text.push_str(&collected.note);
+        effect = collected.effect;
+    }
+    if let Some(notice) = notice {
+        text.push_str(&format!("\n[overlay] {notice}"));
+    }
+    ToolOutput { text, success: exit_code == 0, effect }
 }
