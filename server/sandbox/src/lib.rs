@@ -14,8 +14,11 @@
 //!   says so, not a silent success.
 //! - This crate is a leaf (std, libc, landlock, seccompiler, serde, tokio; of ours only stdx).
 //!
-//! Not here: approval policies (who decides whether a command may run) and the workspace overlay
-//! (issue 5 §2, to come in overlay*.rs).
+//! Also here, as pure logic: the approval decision (`approval`, `command_safety`: who must be asked
+//! before a command runs; the agent asks) and the workspace overlay (`overlay`: a per-thread
+//! copy-on-write layer over the workspace, mounted by the helper).
+//!
+//! Not here: asking the user (agent and lsp), and turning overlay changes into edits (tools).
 
 pub mod approval;
 pub mod args;
