@@ -92,7 +92,8 @@ impl World {
         let edit = &req["params"]["edit"]["documentChanges"][0];
         assert_eq!(edit["textDocument"], json!({"uri": uri, "version": version}), "{req}");
         let (new_text, changes) = apply_edits(text, &edit["edits"]);
-        self.client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version + 1}, "contentChanges": changes}));
+        self.client
+            .notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version + 1}, "contentChanges": changes}));
         self.client.reply(&req["id"], json!({"applied": true}));
         new_text
     }
@@ -134,7 +135,10 @@ fn titles(actions: &[Value]) -> Vec<String> {
 }
 
 fn find<'a>(actions: &'a [Value], prefix: &str) -> &'a Value {
-    actions.iter().find(|a| a["title"].as_str().is_some_and(|t| t.starts_with(prefix))).unwrap_or_else(|| panic!("no {prefix}: {actions:?}"))
+    actions
+        .iter()
+        .find(|a| a["title"].as_str().is_some_and(|t| t.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("no {prefix}: {actions:?}"))
 }
 
 fn input_text(req: &RecordedRequest) -> String {
@@ -271,11 +275,7 @@ fn resolve_fills_the_command() {
 
 #[test]
 fn compact_fork_and_resume_across_restarts() {
-    let script = Script::new([
-        Turn::message("Hi."),
-        Turn::message("SUMMARY: the user said hello."),
-        Turn::message("Forked."),
-    ]);
+    let script = Script::new([Turn::message("Hi."), Turn::message("SUMMARY: the user said hello."), Turn::message("Forked.")]);
     let mut w = world("threads", &[], script, Value::Null);
     let t1 = w.command("codeloop.ask", json!({"prompt": "hello there"})).unwrap()["threadId"].as_str().unwrap().to_string();
     w.event(&t1, "turnCompleted");
@@ -326,9 +326,14 @@ fn progress_uses_the_client_token_and_configuration_reloads() {
         "model_providers": {"mock": {"name": "mock", "base_url": base}}}});
     w.client.notify("workspace/didChangeConfiguration", json!({"settings": settings}));
     w.client.notify("workspace/didChangeConfiguration", json!({"settings": {}}));
-    let t = w.command("codeloop.ask", json!({"prompt": "again"})).unwrap()["threadId"].as_str().unwrap().to_string();
+    // Helix style: `file` and a 1-based `line` instead of `uri` and `range`.
+    let args = json!({"prompt": "again", "file": "src/helix.rs", "line": 3});
+    let t = w.command("codeloop.ask", args).unwrap()["threadId"].as_str().unwrap().to_string();
     w.event(&t, "turnCompleted");
-    assert_eq!(w.requests(2)[1].json()["model"], "other-model");
+    let second = &w.requests(2)[1];
+    assert_eq!(second.json()["model"], "other-model");
+    let input = input_text(second);
+    assert!(input.contains("ws/src/helix.rs"), "{input}");
     let status = w.command("codeloop.status", Value::Null).unwrap();
     assert!(status["threads"].as_array().unwrap().iter().any(|s| s["model"] == "other-model"), "{status}");
     w.client.shutdown();
@@ -348,7 +353,8 @@ fn transcripts_are_written_and_shown() {
     c.answer_manually("window/showDocument");
     let uri = file_uri(&tmp.path("ws/a.rs"));
     c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": RUST}}));
-    let t = c.request("workspace/executeCommand", json!({"command": "codeloop.ask", "arguments": [{"prompt": "do the AI! comment"}]})).unwrap();
+    let t =
+        c.request("workspace/executeCommand", json!({"command": "codeloop.ask", "arguments": [{"prompt": "do the AI! comment"}]})).unwrap();
     let thread = t["threadId"].as_str().unwrap().to_string();
     let show = c.wait_server_request("window/showDocument");
     let path = tmp.path(&format!("state/transcripts/{thread}.md"));
@@ -356,7 +362,14 @@ fn transcripts_are_written_and_shown() {
     c.reply(&show["id"], json!({"success": true}));
     c.wait_notification("codeloop/event", |p| p["threadId"] == thread && p["type"] == "turnCompleted");
     let text = std::fs::read_to_string(Path::new(&path)).unwrap();
-    for want in ["# codeloop thread", "## You\n\n> do the AI! comment", "**apply_patch**", "-    // return 2 instead AI!", "+    2", "Done: returns 2."] {
+    for want in [
+        "# codeloop thread",
+        "## You\n\n> do the AI! comment",
+        "**apply_patch**",
+        "-    // return 2 instead AI!",
+        "+    2",
+        "Done: returns 2.",
+    ] {
         assert!(text.contains(want), "{want} in:\n{text}");
     }
     c.shutdown();

@@ -85,6 +85,12 @@ struct AskArgs {
     thread_id: Option<String>,
     #[serde(default)]
     diagnostics: Option<Vec<Diagnostic>>,
+    /// A path instead of `uri` (absolute, or relative to the workspace root): Helix's `%{buffer_name}`.
+    #[serde(default)]
+    file: Option<String>,
+    /// A 1-based line instead of `range`: Helix's `%{cursor_line}`.
+    #[serde(default)]
+    line: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -120,7 +126,7 @@ struct ApprovalArgs {
     for_session: bool,
 }
 
-const ASK_SHAPE: &str = "{\"prompt\": string, \"uri\"?: string, \"range\"?: Range, \"ranges\"?: [Range], \"threadId\"?: string, \"diagnostics\"?: [Diagnostic]}";
+const ASK_SHAPE: &str = "{\"prompt\": string, \"uri\"?: string, \"file\"?: string, \"range\"?: Range, \"line\"?: number, \"ranges\"?: [Range], \"threadId\"?: string, \"diagnostics\"?: [Diagnostic]}";
 
 /// An LSP range as 0-based lines; a range ending at column 0 of a later line ends on the line before.
 fn lines(r: &Range) -> LineRange {
@@ -174,11 +180,28 @@ async fn editor_context(agents: &Agents, args: &AskArgs) -> Result<Option<Editor
 async fn ask(agents: &Arc<Agents>, arguments: Vec<Value>, work_done_token: Option<NumberOrString>) -> Result<Value> {
     // `:lsp-workspace-command codeloop.ask "fix this"` in Helix: a bare string is the prompt.
     let args: AskArgs = match arguments.as_slice() {
-        [Value::String(prompt)] => {
-            AskArgs { prompt: prompt.clone(), uri: None, range: None, ranges: None, thread_id: None, diagnostics: None }
-        }
+        [Value::String(prompt)] => AskArgs {
+            prompt: prompt.clone(),
+            uri: None,
+            range: None,
+            ranges: None,
+            thread_id: None,
+            diagnostics: None,
+            file: None,
+            line: None,
+        },
         _ => argument(ASK, arguments, ASK_SHAPE)?,
     };
+    let mut args = args;
+    if let (None, Some(file)) = (&args.uri, &args.file) {
+        let root = agents.setup().and_then(|s| s.cwd.clone()).unwrap_or_default();
+        let path = root.join(file);
+        args.uri = Some(convert::path_to_uri(&path).ok_or_else(|| invalid(format!("{ASK}: `file` {file} is not a usable path")))?);
+    }
+    if let (None, Some(line)) = (&args.range, args.line) {
+        let at = tower_lsp::lsp_types::Position::new(line.saturating_sub(1), 0);
+        args.range = Some(Range { start: at, end: at });
+    }
     if args.prompt.trim().is_empty() {
         return Err(invalid(format!("{ASK}: `prompt` is empty")));
     }
