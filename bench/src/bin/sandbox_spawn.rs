@@ -1,5 +1,5 @@
 //! Per-command overhead of the sandbox: spawning `true` unsandboxed, through the helper without
-//! restrictions, sandboxed (workspace-write, network off and on), and, when the Codex CLI is
+//! restrictions, sandboxed (workspace-write, network off and on, with the workspace overlay), and, when the Codex CLI is
 //! installed, `codex sandbox -- true` side by side. Prints p50/p99 over N runs each.
 //! Run: cargo build --release -p cli && cargo run --release -p bench --bin sandbox_spawn [N]
 //! ($CODELOOP_BIN overrides target/release/codeloop; $CODEX_BIN the codex binary, else `codex` on PATH.)
@@ -70,6 +70,15 @@ fn main() {
         ("codeloop sandbox, workspace-write (default)", s(&[&bin, "sandbox", "--", "true"])),
         ("codeloop sandbox, read-only", s(&[&bin, "sandbox", "--mode", "read-only", "--", "true"])),
     ];
+    // The LSP path: workspace-write with the thread's overlay mounted over the workspace.
+    let state = std::env::temp_dir().join(format!("codeloop-spawn-bench-state-{}", std::process::id()));
+    let overlay = sandbox::overlay::Overlay::new(sandbox::overlay::OverlayConfig::new(&ws, &state))
+        .map_err(|e| e.to_string())
+        .and_then(|o| serde_json::to_string(&o.mount_spec()).map_err(|e| e.to_string()));
+    match &overlay {
+        Ok(json) => cases.push(("codeloop sandbox, workspace-write + overlay", s(&[&bin, "sandbox", "--overlay", json, "--", "true"]))),
+        Err(e) => eprintln!("no overlay case: {e}"),
+    }
     match codex_bin() {
         Some(codex) => {
             let codex = codex.to_string_lossy().into_owned();
@@ -91,6 +100,7 @@ fn main() {
         }
     }
     let _ = std::fs::remove_dir_all(&ws);
+    let _ = std::fs::remove_dir_all(&state);
     use std::io::Write;
     let _ = std::io::stdout().write_all(stdout.as_bytes());
 }
