@@ -10,8 +10,10 @@
 
 mod document;
 mod pos;
+pub mod rebase;
 
 pub use document::{ChangeError, Document, TextEdit};
+pub use rebase::{rebase, Overlap, Splice};
 pub use pos::{line_col, line_content_len_chars, offset_of, point_of, pos_of, LineCol, Point, PositionEncoding, Resolved, TextPos};
 pub use ropey::{Rope, RopeSlice};
 
