@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use agent_protocol::ThreadId;
 use config::Config;
-use model_client::{ClientConfig, ModelClient, ModelError, Reasoning, ReasoningEffort, ReasoningSummaryMode, Verbosity};
+use model_client::{ClientConfig, ModelClient, ModelError, Reasoning};
 
 use crate::compact::{compaction_prompt, TokenBudget};
 use crate::prompt::{self, ContextSettings, PromptError};
@@ -107,11 +107,7 @@ pub fn session_config(
         client,
         tools,
         reasoning: reasoning(config),
-        verbosity: config.model_verbosity.map(|v| match v {
-            config::Verbosity::Low => Verbosity::Low,
-            config::Verbosity::Medium => Verbosity::Medium,
-            config::Verbosity::High => Verbosity::High,
-        }),
+        verbosity: config.model_verbosity,
         approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
         context_window: config.model_context_window.or(known_window),
         budget: TokenBudget::from_config(config, known_window),
@@ -141,20 +137,5 @@ fn reasoning(config: &Config) -> Option<Reasoning> {
     if config.model_reasoning_effort.is_none() && config.model_reasoning_summary.is_none() {
         return None;
     }
-    Some(Reasoning {
-        effort: config.model_reasoning_effort.map(|e| match e {
-            config::ReasoningEffort::None => ReasoningEffort::None,
-            config::ReasoningEffort::Minimal => ReasoningEffort::Minimal,
-            config::ReasoningEffort::Low => ReasoningEffort::Low,
-            config::ReasoningEffort::Medium => ReasoningEffort::Medium,
-            config::ReasoningEffort::High => ReasoningEffort::High,
-            config::ReasoningEffort::Xhigh => ReasoningEffort::Xhigh,
-        }),
-        summary: config.model_reasoning_summary.map(|s| match s {
-            config::ReasoningSummary::Auto => ReasoningSummaryMode::Auto,
-            config::ReasoningSummary::Concise => ReasoningSummaryMode::Concise,
-            config::ReasoningSummary::Detailed => ReasoningSummaryMode::Detailed,
-            config::ReasoningSummary::None => ReasoningSummaryMode::None,
-        }),
-    })
+    Some(Reasoning { effort: config.model_reasoning_effort, summary: config.model_reasoning_summary })
 }

@@ -4,14 +4,7 @@ use std::path::{Path, PathBuf};
 
 /// `$CODELOOP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/codeloop`, else `~/.config/codeloop`.
 pub fn user_config_dir() -> Option<PathBuf> {
-    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = non_empty("CODELOOP_CONFIG_DIR") {
-        return Some(d);
-    }
-    if let Some(d) = non_empty("XDG_CONFIG_HOME") {
-        return Some(d.join("codeloop"));
-    }
-    non_empty("HOME").map(|h| h.join(".config").join("codeloop"))
+    stdx::app_dir("CODELOOP_CONFIG_DIR", "XDG_CONFIG_HOME", ".config")
 }
 
 /// The project's config file and the project root it belongs to: `.codeloop/config.toml` at the

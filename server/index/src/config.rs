@@ -36,12 +36,5 @@ impl Default for IndexConfig {
 /// `$CODELOOP_CACHE_DIR`, else `$XDG_CACHE_HOME/codeloop`, else `~/.cache/codeloop`.
 /// Empty variables count as unset. `None` when there is no home directory either.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = var("CODELOOP_CACHE_DIR") {
-        return Some(dir);
-    }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return Some(dir.join("codeloop"));
-    }
-    var("HOME").map(|home| home.join(".cache").join("codeloop"))
+    stdx::app_dir("CODELOOP_CACHE_DIR", "XDG_CACHE_HOME", ".cache")
 }

@@ -92,3 +92,18 @@ mod shell_join_tests {
         assert_eq!(super::shell_join(&argv), "cargo test -p 'a b' 'it'\\''s' ''");
     }
 }
+
+/// One of codeloop's directories: `$override_var`, else `$xdg_var/codeloop`, else
+/// `$HOME/<home_rel>/codeloop`. Empty variables count as unset; `None` without a home either.
+/// (Config: `CODELOOP_CONFIG_DIR`, `XDG_CONFIG_HOME`, `.config`; state: `CODELOOP_STATE_DIR`,
+/// `XDG_STATE_HOME`, `.local/state`; cache: `CODELOOP_CACHE_DIR`, `XDG_CACHE_HOME`, `.cache`.)
+pub fn app_dir(override_var: &str, xdg_var: &str, home_rel: &str) -> Option<std::path::PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(std::path::PathBuf::from);
+    if let Some(dir) = var(override_var) {
+        return Some(dir);
+    }
+    if let Some(dir) = var(xdg_var) {
+        return Some(dir.join("codeloop"));
+    }
+    var("HOME").map(|home| home.join(home_rel).join("codeloop"))
+}

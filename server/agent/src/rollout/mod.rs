@@ -146,14 +146,7 @@ impl RolloutLine {
 /// The state directory: `$CODELOOP_STATE_DIR`, else `$XDG_STATE_HOME/codeloop`, else
 /// `~/.local/state/codeloop`. `None` when none of these variables is set.
 pub fn state_dir() -> Option<PathBuf> {
-    let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = non_empty("CODELOOP_STATE_DIR") {
-        return Some(d);
-    }
-    if let Some(d) = non_empty("XDG_STATE_HOME") {
-        return Some(d.join("codeloop"));
-    }
-    non_empty("HOME").map(|h| h.join(".local").join("state").join("codeloop"))
+    stdx::app_dir("CODELOOP_STATE_DIR", "XDG_STATE_HOME", ".local/state")
 }
 
 /// Where sessions live under the state directory.
