@@ -5,12 +5,18 @@
 //!
 //! Where it does not, files that are not open in the editor are created, moved or deleted on
 //! disk after the editor's part succeeded (`DiskOp`), and a change to an open file that needs
-//! such an operation is refused. A proposal whose base is gone (the buffer was typed into, the
-//! disk file changed) is refused with a reason for the model: rebasing over the user's typing
-//! is not done here yet. Pure conversion: no I/O except through the `read_disk` callback, and
-//! nothing is sent (see `edit_flow.rs`).
+//! such an operation is refused. An update of a buffer the user typed into since the agent read
+//! it is rebased over the user's changes (`rebase.rs`) and goes out at the version the buffer has
+//! now; an overlap, or changes the log no longer holds, refuse it with a reason for the model
+//! (as does a disk file that changed, or a stale buffer the proposal deletes). Pure conversion:
+//! no I/O except through the `read_disk` and `changes` callbacks, and nothing is sent (see
+//! `edit_flow.rs`).
+
+#[path = "rebase.rs"]
+mod rebase;
 
 use crate::convert;
+use crate::documents::LoggedChange;
 use agent_protocol::{BaseVersion, EditProposal, FileChange, TextReplace};
 use std::path::{Path, PathBuf};
 use text::{PositionEncoding, Rope};
@@ -95,6 +101,10 @@ pub struct EditPlan {
     pub checks: Vec<Check>,
     /// The applyEdit label: "codeloop: edit src/a.rs".
     pub label: String,
+    /// Per check, the buffer's text at `base` (for the inverse of the edit).
+    pub base_texts: Vec<String>,
+    /// What the model should know although the edit went through ("rebased over ...").
+    pub notes: Vec<String>,
 }
 
 /// How the conversion sees the world.
@@ -104,7 +114,12 @@ pub struct PlanInput<'a> {
     pub cwd: Option<&'a Path>,
     pub open: &'a dyn Fn(&Path) -> Option<OpenDoc>,
     pub read_disk: &'a dyn Fn(&Path) -> std::io::Result<String>,
+    /// An open buffer's logged changes after one version up to another (`DocStore::changes_between`).
+    pub changes: &'a ChangesSince<'a>,
 }
+
+/// `(uri, from, to)` to the buffer's logged changes after version `from` up to `to`.
+pub type ChangesSince<'a> = dyn Fn(&Url, i32, i32) -> Option<Vec<LoggedChange>> + 'a;
 
 impl PlanInput<'_> {
     fn show(&self, path: &Path) -> String {
@@ -190,7 +205,20 @@ pub fn plan(proposal: &EditProposal, input: &PlanInput<'_>) -> Result<EditPlan, 
         match change {
             FileChange::Update { path, move_to, base, edits, new_content } => {
                 let name = input.show(path);
-                let (rope, version, uri) = input.base_text(path, base)?;
+                let (rope, version, uri, edits, new_content) = match (base, (input.open)(path)) {
+                    // Typed into since it was read: move the edits over the user's changes.
+                    (BaseVersion::Buffer { version: from }, Some(doc)) if doc.version != *from => {
+                        let log = (input.changes)(&doc.uri, *from, doc.version);
+                        let moved = rebase::over_typing(&name, &doc.rope, (*from, doc.version), edits, log)?;
+                        plan.notes.push(moved.note);
+                        (doc.rope, Some(doc.version), doc.uri, moved.edits, moved.new_content)
+                    }
+                    _ => {
+                        let (rope, version, uri) = input.base_text(path, base)?;
+                        (rope, version, uri, edits.clone(), new_content.clone())
+                    }
+                };
+                let (edits, new_content) = (&edits, &new_content);
                 let is_open = version.is_some();
                 if let Some(to) = move_to {
                     if input.exists(to) {
@@ -213,6 +241,7 @@ pub fn plan(proposal: &EditProposal, input: &PlanInput<'_>) -> Result<EditPlan, 
                 }
                 if let (Some(v), false) = (version, edits.is_empty()) {
                     let fragments = edits.iter().filter(|e| !e.new_text.is_empty()).map(|e| e.new_text.clone()).collect();
+                    plan.base_texts.push(rope.to_string());
                     plan.checks.push(Check {
                         uri: uri.clone(),
                         base: v,
@@ -340,9 +369,20 @@ mod tests {
     }
 
     fn run(proposal: &EditProposal, open: &[(PathBuf, i32, &str)], enc: PositionEncoding, ops: ResourceOps) -> Result<EditPlan, String> {
+        run_with_log(proposal, open, enc, ops, None)
+    }
+
+    fn run_with_log(
+        proposal: &EditProposal,
+        open: &[(PathBuf, i32, &str)],
+        enc: PositionEncoding,
+        ops: ResourceOps,
+        log: Option<Vec<LoggedChange>>,
+    ) -> Result<EditPlan, String> {
         let open_fn = |p: &Path| open.iter().find(|(q, _, _)| q == p).map(|(q, v, t)| doc(q.to_str().unwrap(), *v, t).1);
         let read = |_: &Path| -> std::io::Result<String> { Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no disk in tests")) };
-        plan(proposal, &PlanInput { enc, ops, cwd: Some(Path::new("/w")), open: &open_fn, read_disk: &read })
+        let changes = |_: &Url, from: i32, to: i32| log.clone().map(|l| l.into_iter().filter(|c| c.version > from && c.version <= to).collect());
+        plan(proposal, &PlanInput { enc, ops, cwd: Some(Path::new("/w")), open: &open_fn, read_disk: &read, changes: &changes })
     }
 
     fn update(version: i32, start: usize, end: usize, new_text: &str, new_content: &str) -> EditProposal {
@@ -382,9 +422,39 @@ mod tests {
     fn stale_and_closed_buffers_are_refused() {
         let p = update(4, 0, 1, "y", "y\n");
         let err = run(&p, &[(PathBuf::from("/w/a.rs"), 6, "x\n")], PositionEncoding::Utf16, ResourceOps::default()).unwrap_err();
-        assert_eq!(err, "a.rs: the file changed in the editor since it was read (version 4, now 6); re-read it");
+        assert_eq!(err, "a.rs: the file changed in the editor since it was read (version 4, now 6) and those changes cannot be replayed; re-read it");
         let err = run(&p, &[], PositionEncoding::Utf16, ResourceOps::default()).unwrap_err();
         assert!(err.contains("closed in the editor"), "{err}");
+    }
+
+    #[test]
+    fn typing_since_the_read_is_rebased_and_sent_at_the_version_now() {
+        // Read at version 4 as "one\ntwo\n"; the agent replaces "two". The user then typed a
+        // line at the top (version 5) and "!" at the end (version 6).
+        let p = update(4, 4, 7, "TWO", "one\nTWO\n");
+        let now = "zero\none\ntwo\n!";
+        let log = vec![
+            LoggedChange { version: 5, start: 0, old_end: 0, new_end: 5 },
+            LoggedChange { version: 6, start: 13, old_end: 13, new_end: 14 },
+        ];
+        let open = [(PathBuf::from("/w/a.rs"), 6, now)];
+        let plan = run_with_log(&p, &open, PositionEncoding::Utf16, ResourceOps::default(), Some(log.clone())).unwrap();
+        let v = serde_json::to_value(plan.edit.unwrap()).unwrap();
+        assert_eq!(
+            v["documentChanges"][0],
+            json!({"textDocument": {"uri": "file:///w/a.rs", "version": 6},
+                   "edits": [{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 3}}, "newText": "TWO"}]})
+        );
+        assert_eq!(plan.checks[0].base, 6);
+        assert_eq!(plan.checks[0].new_content, "zero\none\nTWO\n!");
+        assert_eq!(plan.checks[0].edits, vec![TextReplace { start: 9, end: 12, new_text: "TWO".into() }]);
+        assert_eq!(plan.base_texts, vec![now.to_string()]);
+        assert!(plan.notes[0].contains("rebased") && plan.notes[0].contains("applied at line 3"), "{:?}", plan.notes);
+        // The user typed inside "two": refused with the region as it is now.
+        let inside = [(PathBuf::from("/w/a.rs"), 5, "one\ntw-o\n")];
+        let log = vec![LoggedChange { version: 5, start: 6, old_end: 6, new_end: 7 }];
+        let err = run_with_log(&p, &inside, PositionEncoding::Utf16, ResourceOps::default(), Some(log)).unwrap_err();
+        assert!(err.contains("overlaps the text this edit replaces") && err.contains("line 2:\n2 | tw-o\n"), "{err}");
     }
 
     #[test]
