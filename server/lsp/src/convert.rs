@@ -32,7 +32,8 @@ pub fn range(r: (TextPos, TextPos), enc: PositionEncoding) -> lsp::Range {
 
 /// A byte range of a rope as an LSP range.
 pub fn byte_range(rope: &Rope, r: &std::ops::Range<usize>, enc: PositionEncoding) -> lsp::Range {
-    range((text::pos_of(rope, r.start), text::pos_of(rope, r.end)), enc)
+    let (s, e) = (text::line_col(rope, r.start, enc), text::line_col(rope, r.end, enc));
+    lsp::Range { start: lsp::Position { line: s.line, character: s.col }, end: lsp::Position { line: e.line, character: e.col } }
 }
 
 /// An LSP range as a byte range of a rope, clamped as the specification says.

@@ -155,9 +155,18 @@ pub fn pos_of(rope: &Rope, byte: usize) -> TextPos {
     }
 }
 
-/// Resolves a byte offset to a position in one encoding.
+/// Resolves a byte offset to a position in one encoding: the same answer as
+/// `pos_of(..).line_col(enc)` with fewer rope walks (the LSP edge converts every symbol range).
 pub fn line_col(rope: &Rope, byte: usize, enc: PositionEncoding) -> LineCol {
-    pos_of(rope, byte).line_col(enc)
+    let byte = byte.min(rope.len_bytes());
+    let ch = rope.byte_to_char(byte);
+    let line = rope.char_to_line(ch);
+    let col = match enc {
+        PositionEncoding::Utf8 => rope.char_to_byte(ch) - rope.line_to_byte(line),
+        PositionEncoding::Utf16 => rope.char_to_utf16_cu(ch) - rope.char_to_utf16_cu(rope.line_to_char(line)),
+        PositionEncoding::Utf32 => ch - rope.line_to_char(line),
+    };
+    LineCol { line: line as u32, col: col as u32 }
 }
 
 /// Resolves a byte offset to a row and byte column for tree-sitter.
@@ -165,4 +174,19 @@ pub fn point_of(rope: &Rope, byte: usize) -> Point {
     let byte = byte.min(rope.len_bytes());
     let line = rope.byte_to_line(byte);
     Point { row: line, column: byte - rope.line_to_byte(line) }
+}
+
+#[cfg(test)]
+mod line_col_tests {
+    use super::*;
+
+    #[test]
+    fn line_col_agrees_with_pos_of_at_every_byte() {
+        let rope = Rope::from_str("a\u{e9}\u{1f600}x\r\nb\rc\u{2028}d\n\u{1f600}\u{1f600}\nend");
+        for byte in 0..=rope.len_bytes() + 2 {
+            for enc in [PositionEncoding::Utf8, PositionEncoding::Utf16, PositionEncoding::Utf32] {
+                assert_eq!(line_col(&rope, byte, enc), pos_of(&rope, byte).line_col(enc), "byte {byte} {enc:?}");
+            }
+        }
+    }
 }
