@@ -187,8 +187,9 @@ fn ask_applies_a_versioned_edit_in_utf8() {
 }
 
 /// Thread A's edit is held by the client; meanwhile thread B proposes an edit to b.rs (it waits:
-/// edits go one at a time) and the user types into b.rs. B's edit must not be sent: the model
-/// gets the reason. A's client answer (applied:false, Helix style) goes back to A's model too.
+/// edits go one at a time) and the user types inside the line B replaces. B's edit must not be
+/// sent (an overlap: typing elsewhere is rebased, see agent_lsp_rebase.rs): the model gets the
+/// reason. A's client answer (applied:false, Helix style) goes back to A's model too.
 #[test]
 fn stale_buffer_edits_go_back_to_the_model() {
     let patch = |file: &str| format!("*** Begin Patch\n*** Update File: {file}\n@@\n-one\n+uno\n*** End Patch");
@@ -209,8 +210,8 @@ fn stale_buffer_edits_go_back_to_the_model() {
     let b = w.command("codeloop.ask", json!({"prompt": "edit b", "uri": ub})).unwrap()["threadId"].as_str().unwrap().to_string();
     assert_ne!(a, b);
     w.event(&b, "editProposed");
-    // The user types into b.rs while B's proposal waits.
-    let change = json!({"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "two\n"});
+    // The user types into the line B replaces while B's proposal waits.
+    let change = json!({"range": {"start": {"line": 0, "character": 1}, "end": {"line": 0, "character": 1}}, "text": "1"});
     w.client.notify("textDocument/didChange", json!({"textDocument": {"uri": ub, "version": 2}, "contentChanges": [change]}));
     crate::doc_text(&mut w.client, &ub);
     w.client.reply(&held["id"], json!({"applied": false, "failureReason": "document has changed"}));
@@ -218,7 +219,8 @@ fn stale_buffer_edits_go_back_to_the_model() {
     w.event(&b, "turnCompleted");
     let reqs = w.requests(4);
     let out = |id: &str| reqs.iter().find_map(|r| r.tool_output(id)).unwrap().to_string();
-    assert!(out("cb").contains("the file changed in the editor since it was read (version 1, now 2); re-read it"), "{}", out("cb"));
+    assert!(out("cb").contains("the file changed in the editor since it was read (version 1, now 2), and the user's typing overlaps"), "{}", out("cb"));
+    assert!(out("cb").contains("line 1:\\n1 | o1ne"), "{}", out("cb"));
     assert!(out("ca").contains("document has changed"), "{}", out("ca"));
     // B's stale edit never left the server: the only applyEdit was A's.
     assert_eq!(w.client.log.iter().filter(|m| m["method"] == "workspace/applyEdit").count(), 1);

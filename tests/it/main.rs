@@ -3,6 +3,7 @@
 
 mod agent_lsp;
 mod agent_lsp_actions;
+mod agent_lsp_rebase;
 mod bad_input;
 mod context;
 mod exec;

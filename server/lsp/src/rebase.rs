@@ -123,7 +123,7 @@ pub fn over_typing(
         }
         Err(overlaps) => {
             let mut out = format!(
-                "{changed}, and the user's typing overlaps the text this edit replaces, so it was not applied. The overlapping {} now:\n",
+                "{changed}, and the user's typing overlaps the text this edit replaces. The overlapping {} now:\n",
                 if overlaps.len() == 1 { "region is" } else { "regions are" }
             );
             for o in overlaps.iter().take(MAX_REGIONS) {
@@ -174,7 +174,7 @@ mod tests {
         let err = over_typing("a.rs", &Rope::from_str(now), (4, 5), &[rep(4, 7, "TWO")], Some(log)).unwrap_err();
         assert_eq!(
             err,
-            "a.rs: the file changed in the editor since it was read (version 4, now 5), and the user's typing overlaps the text this edit replaces, so it was not applied. The overlapping region is now:\nline 2:\n2 | t2wo\nRe-read the file and make the edit again against its current text."
+            "a.rs: the file changed in the editor since it was read (version 4, now 5), and the user's typing overlaps the text this edit replaces. The overlapping region is now:\nline 2:\n2 | t2wo\nRe-read the file and make the edit again against its current text."
         );
         assert_eq!(&base[4..7], "two");
         let err = over_typing("a.rs", &Rope::from_str(now), (4, 5), &[rep(4, 7, "TWO")], None).unwrap_err();
