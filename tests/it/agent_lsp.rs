@@ -219,7 +219,11 @@ fn stale_buffer_edits_go_back_to_the_model() {
     w.event(&b, "turnCompleted");
     let reqs = w.requests(4);
     let out = |id: &str| reqs.iter().find_map(|r| r.tool_output(id)).unwrap().to_string();
-    assert!(out("cb").contains("the file changed in the editor since it was read (version 1, now 2), and the user's typing overlaps"), "{}", out("cb"));
+    assert!(
+        out("cb").contains("the file changed in the editor since it was read (version 1, now 2), and the user's typing overlaps"),
+        "{}",
+        out("cb")
+    );
     assert!(out("cb").contains("line 1:\\n1 | o1ne"), "{}", out("cb"));
     assert!(out("ca").contains("document has changed"), "{}", out("ca"));
     // B's stale edit never left the server: the only applyEdit was A's.

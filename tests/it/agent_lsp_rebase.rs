@@ -104,7 +104,10 @@ impl Buffer {
         self.version += 1;
         self.text.replace_range(a..b, new);
         let change = json!({"range": range, "text": new});
-        client.notify("textDocument/didChange", json!({"textDocument": {"uri": self.uri, "version": self.version}, "contentChanges": [change]}));
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": self.uri, "version": self.version}, "contentChanges": [change]}),
+        );
     }
 
     /// A random keystroke that keeps a character away from the agent's line: an insertion or
@@ -243,7 +246,10 @@ fn concurrent_typing_is_merged_or_the_overlap_refused() {
                 let (text, changes) = apply_edits(&buf.text, &edit["edits"]);
                 buf.text = text;
                 buf.version += 1;
-                client.notify("textDocument/didChange", json!({"textDocument": {"uri": buf.uri, "version": buf.version}, "contentChanges": changes}));
+                client.notify(
+                    "textDocument/didChange",
+                    json!({"textDocument": {"uri": buf.uri, "version": buf.version}, "contentChanges": changes}),
+                );
                 client.reply(&req["id"], json!({"applied": true}));
                 // The expected merge: everything the user typed, and the agent's line.
                 assert_eq!(buf.text, typed.replacen(&c.old_line, &c.new_line, 1), "seed {seed}");

@@ -80,8 +80,9 @@ async fn run(agents: &Agents, proposal: &EditProposal, turn: (&str, &str)) -> Re
         agents.docs.sync().await;
         let plan = {
             let docs = agents.docs.clone();
-            let open =
-                move |p: &Path| docs.by_path(p).map(|s| OpenDoc { uri: s.uri.clone(), version: s.doc.version(), rope: s.doc.rope().clone() });
+            let open = move |p: &Path| {
+                docs.by_path(p).map(|s| OpenDoc { uri: s.uri.clone(), version: s.doc.version(), rope: s.doc.rope().clone() })
+            };
             let read = |p: &Path| std::fs::read_to_string(p);
             let changes = |uri: &Url, from: i32, to: i32| agents.docs.changes_between(uri, from, to);
             let input = PlanInput {

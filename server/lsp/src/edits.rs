@@ -381,7 +381,8 @@ mod tests {
     ) -> Result<EditPlan, String> {
         let open_fn = |p: &Path| open.iter().find(|(q, _, _)| q == p).map(|(q, v, t)| doc(q.to_str().unwrap(), *v, t).1);
         let read = |_: &Path| -> std::io::Result<String> { Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no disk in tests")) };
-        let changes = |_: &Url, from: i32, to: i32| log.clone().map(|l| l.into_iter().filter(|c| c.version > from && c.version <= to).collect());
+        let changes =
+            |_: &Url, from: i32, to: i32| log.clone().map(|l| l.into_iter().filter(|c| c.version > from && c.version <= to).collect());
         plan(proposal, &PlanInput { enc, ops, cwd: Some(Path::new("/w")), open: &open_fn, read_disk: &read, changes: &changes })
     }
 
@@ -422,7 +423,10 @@ mod tests {
     fn stale_and_closed_buffers_are_refused() {
         let p = update(4, 0, 1, "y", "y\n");
         let err = run(&p, &[(PathBuf::from("/w/a.rs"), 6, "x\n")], PositionEncoding::Utf16, ResourceOps::default()).unwrap_err();
-        assert_eq!(err, "a.rs: the file changed in the editor since it was read (version 4, now 6) and those changes cannot be replayed; re-read it");
+        assert_eq!(
+            err,
+            "a.rs: the file changed in the editor since it was read (version 4, now 6) and those changes cannot be replayed; re-read it"
+        );
         let err = run(&p, &[], PositionEncoding::Utf16, ResourceOps::default()).unwrap_err();
         assert!(err.contains("closed in the editor"), "{err}");
     }

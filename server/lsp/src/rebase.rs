@@ -178,7 +178,10 @@ mod tests {
         );
         assert_eq!(&base[4..7], "two");
         let err = over_typing("a.rs", &Rope::from_str(now), (4, 5), &[rep(4, 7, "TWO")], None).unwrap_err();
-        assert_eq!(err, "a.rs: the file changed in the editor since it was read (version 4, now 5) and those changes cannot be replayed; re-read it");
+        assert_eq!(
+            err,
+            "a.rs: the file changed in the editor since it was read (version 4, now 5) and those changes cannot be replayed; re-read it"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ mod pos;
 pub mod rebase;
 
 pub use document::{ChangeError, Document, TextEdit};
-pub use rebase::{rebase, Overlap, Splice};
 pub use pos::{line_col, line_content_len_chars, offset_of, point_of, pos_of, LineCol, Point, PositionEncoding, Resolved, TextPos};
+pub use rebase::{rebase, Overlap, Splice};
 pub use ropey::{Rope, RopeSlice};
 
 #[cfg(test)]

@@ -153,8 +153,7 @@ fn gen_case(rng: &mut Rng) -> Case {
     let k = rng.below(5);
     let mut points: Vec<usize> = (0..2 * k).map(|_| if rng.chance(15) { base.len() } else { rng.below(base.len() + 1) }).collect();
     points.sort_unstable();
-    let edits: Vec<Range<usize>> =
-        points.chunks(2).map(|p| if rng.chance(25) { p[0]..p[0] } else { p[0]..p[1] }).collect();
+    let edits: Vec<Range<usize>> = points.chunks(2).map(|p| if rng.chance(25) { p[0]..p[0] } else { p[0]..p[1] }).collect();
     let texts = edits.iter().map(|_| rng.text(4)).collect();
     Case { base, edits, texts }
 }
@@ -216,8 +215,7 @@ fn agent_first(case: &Case) -> Vec<Ch> {
 fn run_case(seed: u64) -> bool {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let case = gen_case(&mut rng);
-    let mut now: Vec<Ch> =
-        case.base.chars().enumerate().map(|(x, c)| Ch { c, tag: Tag::Base(x), zone: zone_of(&case.edits, x) }).collect();
+    let mut now: Vec<Ch> = case.base.chars().enumerate().map(|(x, c)| Ch { c, tag: Tag::Base(x), zone: zone_of(&case.edits, x) }).collect();
     let mut other = agent_first(&case);
     let mut changes = Vec::new();
     let mut expect_err: Option<(Vec<usize>, usize, Range<usize>)> = None;
@@ -292,7 +290,13 @@ fn run_case(seed: u64) -> bool {
             for o in &overlaps {
                 assert_eq!(o.change, change, "seed {seed}");
                 assert!(o.region.start <= typed.start && typed.end <= o.region.end, "seed {seed}: {o:?} vs {typed:?}");
-                assert!(o.region.end <= current.len(), "seed {seed}: {o:?} len {} base {:?} edits {:?} changes {changes:?}", current.len(), case.base, case.edits);
+                assert!(
+                    o.region.end <= current.len(),
+                    "seed {seed}: {o:?} len {} base {:?} edits {:?} changes {changes:?}",
+                    current.len(),
+                    case.base,
+                    case.edits
+                );
             }
             false
         }
