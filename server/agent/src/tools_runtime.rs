@@ -93,10 +93,17 @@ impl ToolRuntime for StandardTools {
                         }
                     }
                     let result = ctx.propose_edit(proposal).await;
-                    let reason = result.reason.unwrap_or_else(|| "refused".into());
                     if result.applied {
-                        ToolOutcome { output: out.text, success: out.success }
-                    } else if is_patch {
+                        // The front end may say how it applied it (rebased over the user's typing,
+                        // written to disk because the editor cannot create files...).
+                        let output = match result.reason {
+                            Some(note) if !note.trim().is_empty() => format!("{}\nNote: {note}", out.text.trim_end()),
+                            _ => out.text,
+                        };
+                        return ToolOutcome { output, success: out.success };
+                    }
+                    let reason = result.reason.unwrap_or_else(|| "refused".into());
+                    if is_patch {
                         ToolOutcome::error(format!(
                             "The edit was not applied ({reason}). No file changed; re-read the files and try again."
                         ))
