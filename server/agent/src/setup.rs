@@ -28,8 +28,9 @@ pub enum SetupError {
     Model(#[from] ModelError),
 }
 
-/// Default time an approval request waits for an answer before it counts as denied.
-pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time an approval request waits for an answer before it counts as denied
+/// (`approval_timeout_ms` in the config).
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_millis(config::Config::DEFAULT_APPROVAL_TIMEOUT_MS);
 
 /// A fresh, file-name-safe thread id: time-ordered (milliseconds, hex) plus randomness.
 pub fn new_thread_id() -> ThreadId {
@@ -108,7 +109,7 @@ pub fn session_config(
         tools,
         reasoning: reasoning(config),
         verbosity: config.model_verbosity,
-        approval_timeout: DEFAULT_APPROVAL_TIMEOUT,
+        approval_timeout: std::time::Duration::from_millis(config.approval_timeout_ms),
         context_window: config.model_context_window.or(known_window),
         budget: TokenBudget::from_config(config, known_window),
         compact_prompt: compaction_prompt(config).to_string(),

@@ -199,6 +199,7 @@ impl Merged {
             project_doc_max_bytes: raw.project_doc_max_bytes.unwrap_or(Config::DEFAULT_PROJECT_DOC_MAX_BYTES),
             tool_output_token_limit: raw.tool_output_token_limit,
             shell_timeout_ms: raw.shell_timeout_ms.unwrap_or(Config::DEFAULT_SHELL_TIMEOUT_MS),
+            approval_timeout_ms: raw.approval_timeout_ms.unwrap_or(Config::DEFAULT_APPROVAL_TIMEOUT_MS),
             approval_policy: raw.approval_policy.unwrap_or_default(),
             sandbox_mode: raw.sandbox_mode.unwrap_or_default(),
             sandbox_workspace_write: raw.sandbox_workspace_write.unwrap_or_default(),

@@ -105,6 +105,7 @@ fn overrides_parse_toml_values_or_fall_back_to_strings() {
         "model_provider=mock".into(),
         r#"model_providers.mock={name="Mock", base_url="http://127.0.0.1:9/v1", wire_api="chat", http_headers={x-a="1"}}"#.into(),
         "shell_timeout_ms=2500".into(),
+        "approval_timeout_ms=60000".into(),
         "sandbox_workspace_write.network_access=true".into(),
     ];
     let c = l.load().unwrap();
@@ -112,6 +113,7 @@ fn overrides_parse_toml_values_or_fall_back_to_strings() {
     assert_eq!(c.model_provider.name, "Mock");
     assert_eq!(c.model_provider.http_headers.as_ref().unwrap()["x-a"], "1");
     assert_eq!(c.shell_timeout_ms, 2500);
+    assert_eq!(c.approval_timeout_ms, 60_000);
     assert!(c.sandbox_workspace_write.network_access);
 }
 

@@ -64,6 +64,7 @@ pub(crate) struct ConfigToml {
     pub project_doc_max_bytes: Option<u64>,
     pub tool_output_token_limit: Option<u64>,
     pub shell_timeout_ms: Option<u64>,
+    pub approval_timeout_ms: Option<u64>,
     pub approval_policy: Option<ApprovalPolicy>,
     pub sandbox_mode: Option<SandboxMode>,
     pub sandbox_workspace_write: Option<SandboxWorkspaceWrite>,
@@ -89,6 +90,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "project_doc_max_bytes",
     "tool_output_token_limit",
     "shell_timeout_ms",
+    "approval_timeout_ms",
     "approval_policy",
     "sandbox_mode",
     "sandbox_workspace_write",
@@ -118,6 +120,8 @@ pub struct Config {
     pub project_doc_max_bytes: u64,
     pub tool_output_token_limit: Option<u64>,
     pub shell_timeout_ms: u64,
+    /// An approval nobody answers within this time counts as denied; the turn goes on.
+    pub approval_timeout_ms: u64,
     pub approval_policy: ApprovalPolicy,
     pub sandbox_mode: SandboxMode,
     pub sandbox_workspace_write: SandboxWorkspaceWrite,
@@ -131,4 +135,5 @@ pub struct Config {
 impl Config {
     pub const DEFAULT_PROJECT_DOC_MAX_BYTES: u64 = 32 * 1024;
     pub const DEFAULT_SHELL_TIMEOUT_MS: u64 = 10_000;
+    pub const DEFAULT_APPROVAL_TIMEOUT_MS: u64 = 300_000;
 }
