@@ -11,7 +11,7 @@ set -euo pipefail
 bin="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-nvim07="${NVIM_0_7:-$(command -v nvim || true)}"
+nvim07="${NVIM_0_7:-$( [ -x /usr/bin/nvim ] && echo /usr/bin/nvim || command -v nvim || true)}"
 nvim011="${NVIM_0_11:-$repo/${CODELOOP_VENV:-.venv}/bin/nvim}"
 mock="$(dirname "$bin")/mock-model"
 failed=0
