@@ -38,7 +38,11 @@
 jsonrpc 1.0.14 (Emacs 28) leaves the messages that arrived in the same read as the reply to a
 synchronous request (eglot-code-actions' workspace/executeCommand) unparsed until the server
 writes again: the reply's `throw' leaves the process filter early. Feeding the filter an empty
-string parses them."
+string parses them.
+Also sends pending didChange notifications: eglot sends them from an idle timer
+\(`eglot-send-changes-idle-time'), and idle timers never fire in batch mode; codeloop checks that
+an applied edit shows up in a didChange within 2 s."
+  (when (eglot-managed-p) (eglot--signal-textDocument/didChange))
   (let ((server (ignore-errors (eglot-current-server))))
     (when (and server (fboundp 'jsonrpc--process-filter))
       (let ((proc (jsonrpc--process server)))

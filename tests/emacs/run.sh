@@ -45,6 +45,13 @@ HOME="$tmp" BIN="$bin" WS="$ws" RESULT="$tmp/result.txt" EVENTS="$tmp/events.log
   CODELOOP_CACHE_DIR="$tmp/cache" CODELOOP_STATE_DIR="$tmp/state" CODELOOP_CONFIG_DIR="$tmp/config" \
   timeout 120 "$emacs" --batch -Q -l "$here/agent-test.el" > "$tmp/emacs.log" 2>&1 || echo "emacs exited with $?"
 
+# The server's side: the agent was told the edit showed up in the buffer (the didChange after
+# the applyEdit matched), as recorded in the thread's session file.
+if grep -rqF 'Success. Updated the following files' "$tmp/state" 2>/dev/null; then
+  echo "server=edit confirmed" >> "$tmp/result.txt"
+else
+  echo "server=edit not confirmed" >> "$tmp/result.txt"
+fi
 expected='mode=python-mode
 managed=yes
 imenu=Function:f
@@ -52,7 +59,8 @@ menu=Run AI instruction
 buffer=changed
 text=def f():|    return 2|
 turn=ended
-undo=restored'
+undo=restored
+server=edit confirmed'
 actual="$(cat "$tmp/result.txt" 2>/dev/null || true)"
 if [ "$actual" != "$expected" ]; then
   echo "FAIL: $version + eglot: agent. Expected:"; echo "$expected"; echo "Actual:"; echo "$actual"

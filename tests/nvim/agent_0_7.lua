@@ -21,6 +21,13 @@ vim.api.nvim_create_autocmd('FileType', { callback = function(ev)
   })
   vim.lsp.buf_attach_client(ev.buf, client_id)
 end })
+-- 0.7 progress: `User LspProgressUpdate`, messages from vim.lsp.util.get_progress_messages().
+local turn_ended = false
+vim.api.nvim_create_autocmd('User', { pattern = 'LspProgressUpdate', callback = function()
+  for _, m in ipairs(vim.lsp.util.get_progress_messages()) do
+    if m.done and (m.title or ''):find('^codeloop') then turn_ended = true end
+  end
+end })
 local function text() return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n') end
 local function main()
   vim.cmd('edit ' .. vim.env.WS .. '/src/ai.rs')
@@ -43,6 +50,11 @@ local function main()
   local changed = vim.wait(15000, function() return not text():find('AI!', 1, true) end, 50)
   rec('buffer=' .. (changed and 'changed' or 'unchanged'))
   rec('text=' .. text():gsub('\n', '|'))
+  -- Let the turn end (its progress `end`) before undoing: codeloop checks that the applied edit
+  -- shows up in a didChange, which Neovim 0.7 debounces (150 ms); an undo inside that window
+  -- would hide the edit from the server.
+  local ended = vim.wait(10000, function() return turn_ended end, 50)
+  rec('turn=' .. (ended and 'ended' or 'not ended'))
   vim.cmd('undo')
   rec('undo=' .. (text() == before and 'restored' or ('not restored: ' .. text():gsub('\n', '|'))))
   vim.fn.writefile(out, vim.env.RESULT)

@@ -20,11 +20,19 @@ skip() {
   if [ "${CODELOOP_REQUIRE_EDITORS:-0}" = 1 ]; then echo "FAIL (CODELOOP_REQUIRE_EDITORS=1): $*"; exit 1; fi
   echo "SKIP: $*"
 }
-check() { # label expected-text result-file
+confirmed() { # result-file state-dir: what the agent was told about its edit (session file)
+  if grep -rqF 'Success. Updated the following files' "$2" 2>/dev/null; then
+    echo "server=edit confirmed" >> "$1"
+  else
+    echo "server=edit not confirmed" >> "$1"
+  fi
+}
+check() { # label expected-text result-file [editor-output]
   local actual
   actual="$(cat "$3" 2>/dev/null || true)"
   if [ "$actual" != "$2" ]; then
     echo "FAIL: $1. Expected:"; echo "$2"; echo "Actual:"; echo "$actual"
+    if [ -n "${4:-}" ]; then echo "--- editor output:"; tail -c 4000 "$4" 2>/dev/null || true; echo; fi
     failed=1
   else
     echo "ok: $1"
@@ -66,24 +74,27 @@ else
   printf 'pub struct Config { pub name: String }\n\nimpl Config {\n    pub fn new() -> Self { Config { name: String::new() } }\n}\n\npub fn load() -> Config { Config::new() }\n' > "$tmp/sym/ws/src/lib.rs"
   printf 'def helper_from_disk():\n    pass\n' > "$tmp/sym/ws/tool.py"
   BIN="$bin" WS="$tmp/sym/ws" RESULT="$tmp/sym/result.txt" CODELOOP_CACHE_DIR="$tmp/sym/cache" \
-    timeout 120 "$nvim07" --headless --clean -u "$here/symbols_0_7.lua" || echo "nvim exited with $?"
+    timeout 120 "$nvim07" --headless --clean -u "$here/symbols_0_7.lua" > "$tmp/sym/nvim.log" 2>&1 || echo "nvim exited with $?"
   check "$v07: symbols" 'encoding=utf-16
 symbol Config kind=23 line=0 children=1
 symbol impl Config kind=19 line=2 children=1
 symbol load_all kind=12 line=6 children=0
 wsymbol helper_from_disk tool.py
-wsymbol load_all lib.rs' "$tmp/sym/result.txt"
+wsymbol load_all lib.rs' "$tmp/sym/result.txt" "$tmp/sym/nvim.log"
 
   if [ ! -x "$mock" ]; then
     skip "mock-model not built ($mock): the Neovim agent tests (cargo build -p mock-model)"
   else
     agent_fixture a07
     BIN="$bin" WS="$ws" RESULT="$tmp/a07/result.txt" MODEL_URL="$model_url" \
-      timeout 120 "$nvim07" --headless --clean -u "$here/agent_0_7.lua" || echo "nvim exited with $?"
+      timeout 120 "$nvim07" --headless --clean -u "$here/agent_0_7.lua" > "$tmp/a07/nvim.log" 2>&1 || echo "nvim exited with $?"
+    confirmed "$tmp/a07/result.txt" "$tmp/a07/state"
     check "$v07: agent (AI! code action, patch, undo)" 'action=Run AI instruction: return 2 instead
 buffer=changed
 text=fn f() -> i32 {|    2|}
-undo=restored' "$tmp/a07/result.txt"
+turn=ended
+undo=restored
+server=edit confirmed' "$tmp/a07/result.txt" "$tmp/a07/nvim.log"
   fi
 fi
 
@@ -96,14 +107,16 @@ else
   v011="$("$nvim011" --version | head -1)"
   agent_fixture a011
   BIN="$bin" WS="$ws" RESULT="$tmp/a011/result.txt" MODEL_URL="$model_url" \
-    timeout 120 "$nvim011" --headless --clean -u "$here/agent_0_11.lua" || echo "nvim exited with $?"
+    timeout 120 "$nvim011" --headless --clean -u "$here/agent_0_11.lua" > "$tmp/a011/nvim.log" 2>&1 || echo "nvim exited with $?"
+  confirmed "$tmp/a011/result.txt" "$tmp/a011/state"
   check "$v011: documentSymbol and agent (code_action apply=true, patch, undo)" 'encoding=utf-8
 symbol f kind=12 line=0
 action=Run AI instruction: return 2 instead
 buffer=changed
 text=fn f() -> i32 {|    2|}
 progress=begin,end
-undo=restored' "$tmp/a011/result.txt"
+undo=restored
+server=edit confirmed' "$tmp/a011/result.txt" "$tmp/a011/nvim.log"
 fi
 
 exit "$failed"
