@@ -14,6 +14,7 @@ mock="$(dirname "$bin")/mock-model"
 skip() {
   if [ "${CODELOOP_REQUIRE_EDITORS:-0}" = 1 ]; then echo "FAIL (CODELOOP_REQUIRE_EDITORS=1): $*"; exit 1; fi
   echo "SKIP: $*"
+  echo "emacs: 0 passed, 0 failed, 1 skipped"
   exit 0
 }
 [ -n "$emacs" ] && [ -x "$emacs" ] || skip "emacs not installed: the Emacs/eglot test (.ci/run installs emacs-nox and elpa-eglot)"
@@ -66,6 +67,8 @@ if [ "$actual" != "$expected" ]; then
   echo "FAIL: $version + eglot: agent. Expected:"; echo "$expected"; echo "Actual:"; echo "$actual"
   echo "--- emacs output:"; tail -40 "$tmp/emacs.log"
   echo "--- eglot events (tail):"; tail -c 6000 "$tmp/events.log" 2>/dev/null || true
+  echo "emacs: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 echo "ok: $(sed -n 's/^versions: //p' "$tmp/emacs.log"): imenu and agent (AI! code action, patch, undo)"
+echo "emacs: 1 passed, 0 failed, 0 skipped"

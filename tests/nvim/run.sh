@@ -15,10 +15,13 @@ nvim07="${NVIM_0_7:-$( [ -x /usr/bin/nvim ] && echo /usr/bin/nvim || command -v 
 nvim011="${NVIM_0_11:-$repo/${CODELOOP_VENV:-.venv}/bin/nvim}"
 mock="$(dirname "$bin")/mock-model"
 failed=0
+passed=0
+skipped=0
 
 skip() {
   if [ "${CODELOOP_REQUIRE_EDITORS:-0}" = 1 ]; then echo "FAIL (CODELOOP_REQUIRE_EDITORS=1): $*"; exit 1; fi
   echo "SKIP: $*"
+  skipped=$((skipped + 1))
 }
 confirmed() { # result-file state-dir: what the agent was told about its edit (session file)
   if grep -rqF 'Success. Updated the following files' "$2" 2>/dev/null; then
@@ -33,9 +36,10 @@ check() { # label expected-text result-file [editor-output]
   if [ "$actual" != "$2" ]; then
     echo "FAIL: $1. Expected:"; echo "$2"; echo "Actual:"; echo "$actual"
     if [ -n "${4:-}" ]; then echo "--- editor output:"; tail -c 4000 "$4" 2>/dev/null || true; echo; fi
-    failed=1
+    failed=$((failed + 1))
   else
     echo "ok: $1"
+    passed=$((passed + 1))
   fi
 }
 
@@ -119,4 +123,5 @@ undo=restored
 server=edit confirmed' "$tmp/a011/result.txt" "$tmp/a011/nvim.log"
 fi
 
-exit "$failed"
+echo "nvim: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
