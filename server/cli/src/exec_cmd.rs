@@ -101,6 +101,9 @@ async fn exec(args: ExecArgs) -> anyhow::Result<std::process::ExitCode> {
     }
 
     let (tx, mut events) = mpsc::unbounded_channel();
+    // One signal stream for the whole run: a fresh `ctrl_c()` future per loop iteration would miss
+    // a SIGINT delivered while an event is being handled (tokio's handler swallows it).
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
     let (thread, task) = agent::spawn(session, tx);
     thread.submit(Op::UserTurn { input: vec![UserInput::Text { text: prompt }], editor: None });
 
@@ -109,7 +112,7 @@ async fn exec(args: ExecArgs) -> anyhow::Result<std::process::ExitCode> {
     let code = loop {
         let event = tokio::select! {
             e = events.recv() => e,
-            _ = tokio::signal::ctrl_c() => {
+            _ = sigint.recv() => {
                 if interrupted {
                     break 130;
                 }

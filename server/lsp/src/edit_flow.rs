@@ -100,7 +100,9 @@ async fn run(agents: &Agents, proposal: &EditProposal, turn: (&str, &str)) -> Re
         let refused = match agents.client.send_request::<ApplyWorkspaceEdit>(params).await {
             Ok(resp) if resp.applied => None,
             Ok(resp) => Some(resp.failure_reason.unwrap_or_else(|| "the editor did not apply the edit".to_string())),
-            Err(e) => return Err(format!("the editor could not apply the edit: {}", e.message)),
+            // Eglot answers a stale versioned edit with an error instead of `applied: false`:
+            // treat it the same way, so a moved buffer is rebased rather than given up on.
+            Err(e) => Some(format!("the editor could not apply the edit: {}", e.message)),
         };
         match refused {
             None => {
