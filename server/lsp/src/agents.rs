@@ -92,8 +92,13 @@ struct QueuedTurn {
     token: Option<NumberOrString>,
 }
 
+/// How long `shutdown` waits for the agent threads to wind down.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 struct ThreadEntry {
     handle: ThreadHandle,
+    /// The thread's actor; taken and awaited at `shutdown`.
+    task: Option<tokio::task::JoinHandle<()>>,
     model: String,
     /// Turns submitted so far (the thread numbers its turns `turn-1`, `turn-2`, ...).
     submitted: u64,
@@ -317,10 +322,11 @@ impl Agents {
         let mut session = started?;
         session.config.index = index;
         let model = session.config.model.clone();
-        let (handle, _task) = agent::spawn(session, self.events_tx.clone());
+        let (handle, task) = agent::spawn(session, self.events_tx.clone());
         let id = handle.thread_id.clone();
         let entry = ThreadEntry {
             handle: handle.clone(),
+            task: Some(task),
             model,
             submitted: u64::from(first.is_some()),
             titles: first.into_iter().collect(),
@@ -356,10 +362,20 @@ impl Agents {
     }
 
     /// At `shutdown`: every thread stops (a running turn is interrupted and its session file
-    /// flushed by the thread).
-    pub fn shutdown_all(&self) {
-        for entry in self.threads().values() {
-            entry.handle.submit(Op::Shutdown);
+    /// flushed by the thread). Waits, up to a bound, for the threads to finish, so their session
+    /// files are synced and their overlays removed before the process exits.
+    pub async fn shutdown_all(&self) {
+        let tasks: Vec<tokio::task::JoinHandle<()>> = self
+            .threads()
+            .values_mut()
+            .filter_map(|entry| {
+                entry.handle.submit(Op::Shutdown);
+                entry.task.take()
+            })
+            .collect();
+        let all = futures::future::join_all(tasks);
+        if tokio::time::timeout(SHUTDOWN_WAIT, all).await.is_err() {
+            tracing::warn!("agent threads still running {SHUTDOWN_WAIT:?} after shutdown; exiting anyway");
         }
     }
 

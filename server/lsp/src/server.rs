@@ -367,7 +367,7 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.agents.shutdown_all();
+        self.agents.shutdown_all().await;
         if let Some(index) = self.shared.index.get().cloned() {
             let saved = tokio::task::spawn_blocking(move || index.save_cache()).await;
             if let Ok(Err(e)) = saved {
