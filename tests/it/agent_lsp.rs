@@ -32,22 +32,8 @@ fn world(name: &str, files: &[(&str, &str)], script: Script, caps: Value, option
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let server = rt.block_on(MockServer::start(script)).unwrap();
-    let (state, config) = (tmp.path("state"), tmp.path("config"));
-    let env = [
-        ("CODELOOP_STATE_DIR", state.to_str().unwrap()),
-        ("CODELOOP_CONFIG_DIR", config.to_str().unwrap()),
-        ("HOME", config.to_str().unwrap()),
-    ];
-    let mut client = LspClient::spawn(&tmp.path("cache"), &env);
-    let mut opts = json!({
-        "index": {"enabled": false, "persist": false},
-        "events": true,
-        "config": {
-            "model": "test-model",
-            "model_provider": "mock",
-            "model_providers": {"mock": {"name": "mock", "base_url": server.base_url()}},
-        },
-    });
+    let mut client = crate::spawn_agent_client(&tmp);
+    let mut opts = crate::agent_options(&server.base_url(), Value::Null);
     crate::merge(&mut opts, options);
     let mut all_caps = json!({"window": {"workDoneProgress": true}});
     crate::merge(&mut all_caps, caps);

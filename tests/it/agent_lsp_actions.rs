@@ -20,22 +20,8 @@ struct World {
 }
 
 fn spawn(tmp: &TempWorkspace, base_url: &str, caps: Value, options: Value) -> LspClient {
-    let (state, config) = (tmp.path("state"), tmp.path("config"));
-    let env = [
-        ("CODELOOP_STATE_DIR", state.to_str().unwrap()),
-        ("CODELOOP_CONFIG_DIR", config.to_str().unwrap()),
-        ("HOME", config.to_str().unwrap()),
-    ];
-    let mut client = LspClient::spawn(&tmp.path("cache"), &env);
-    let mut opts = json!({
-        "index": {"enabled": false, "persist": false},
-        "events": true,
-        "config": {
-            "model": "test-model",
-            "model_provider": "mock",
-            "model_providers": {"mock": {"name": "mock", "base_url": base_url}},
-        },
-    });
+    let mut client = crate::spawn_agent_client(tmp);
+    let mut opts = crate::agent_options(base_url, Value::Null);
     crate::merge(&mut opts, options);
     let mut all_caps = json!({"window": {"workDoneProgress": true}});
     crate::merge(&mut all_caps, caps);

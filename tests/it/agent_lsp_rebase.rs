@@ -177,23 +177,8 @@ fn concurrent_typing_is_merged_or_the_overlap_refused() {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let server = rt.block_on(MockServer::start(Script::new(turns))).unwrap();
-    let (state, config) = (tmp.path("state"), tmp.path("config"));
-    let env = [
-        ("CODELOOP_STATE_DIR", state.to_str().unwrap()),
-        ("CODELOOP_CONFIG_DIR", config.to_str().unwrap()),
-        ("HOME", config.to_str().unwrap()),
-    ];
-    let mut client = LspClient::spawn(&tmp.path("cache"), &env);
-    let options = json!({
-        "index": {"enabled": false, "persist": false},
-        "events": true,
-        "config": {
-            "model": "test-model",
-            "model_provider": "mock",
-            "approval_policy": "untrusted",
-            "model_providers": {"mock": {"name": "mock", "base_url": server.base_url()}},
-        },
-    });
+    let mut client = crate::spawn_agent_client(&tmp);
+    let options = crate::agent_options(&server.base_url(), json!({"config": {"approval_policy": "untrusted"}}));
     let caps = json!({"window": {"workDoneProgress": true, "showMessage": {"messageActionItem": {"additionalPropertiesSupport": false}}}});
     client.initialize(&tmp.path("ws"), caps, options);
     client.answer_manually("workspace/applyEdit");

@@ -34,6 +34,33 @@ pub fn start(ws: &TempWorkspace, extra_caps: Value) -> LspClient {
     c
 }
 
+/// `codeloop lsp` with its state, config and home inside `tmp` (so the user's files never leak in).
+pub fn spawn_agent_client(tmp: &TempWorkspace) -> LspClient {
+    let (state, config) = (tmp.path("state"), tmp.path("config"));
+    let env = [
+        ("CODELOOP_STATE_DIR", state.to_str().unwrap()),
+        ("CODELOOP_CONFIG_DIR", config.to_str().unwrap()),
+        ("HOME", config.to_str().unwrap()),
+    ];
+    LspClient::spawn(&tmp.path("cache"), &env)
+}
+
+/// initializationOptions for the agent against the mock model at `base_url` (no index, events on),
+/// with `extra` merged in.
+pub fn agent_options(base_url: &str, extra: Value) -> Value {
+    let mut opts = serde_json::json!({
+        "index": {"enabled": false, "persist": false},
+        "events": true,
+        "config": {
+            "model": "test-model",
+            "model_provider": "mock",
+            "model_providers": {"mock": {"name": "mock", "base_url": base_url}},
+        },
+    });
+    merge(&mut opts, extra);
+    opts
+}
+
 pub fn merge(a: &mut Value, b: Value) {
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
