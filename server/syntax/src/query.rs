@@ -21,15 +21,27 @@ pub(crate) const TRAIT: &str = "trait";
 /// Prefix of the capture that marks a whole definition; the rest is a [`SymbolKind::as_str`].
 pub(crate) const DEFINITION_PREFIX: &str = "definition.";
 
-/// The symbols query text for `lang`, as written in `grammars/queries/<lang>/symbols.scm`.
+/// The top-level declaration patterns JavaScript and TypeScript share, appended to both queries.
+macro_rules! ecma {
+    ($lang:literal) => {
+        concat!(
+            include_str!(concat!("../../../grammars/queries/", $lang, "/symbols.scm")),
+            "\n",
+            include_str!("../../../grammars/queries/ecmascript/declarations.scm")
+        )
+    };
+}
+
+/// The symbols query text for `lang`, as written in `grammars/queries/<lang>/symbols.scm`
+/// (for JavaScript and TypeScript followed by `grammars/queries/ecmascript/declarations.scm`).
 pub fn query_source(lang: Lang) -> &'static str {
     match lang {
         Lang::Rust => include_str!("../../../grammars/queries/rust/symbols.scm"),
         Lang::Python => include_str!("../../../grammars/queries/python/symbols.scm"),
-        Lang::JavaScript => include_str!("../../../grammars/queries/javascript/symbols.scm"),
-        Lang::TypeScript => include_str!("../../../grammars/queries/typescript/symbols.scm"),
+        Lang::JavaScript => ecma!("javascript"),
+        Lang::TypeScript => ecma!("typescript"),
         // TSX is TypeScript plus JSX: one query serves both grammars.
-        Lang::Tsx => include_str!("../../../grammars/queries/typescript/symbols.scm"),
+        Lang::Tsx => ecma!("typescript"),
         Lang::Go => include_str!("../../../grammars/queries/go/symbols.scm"),
         Lang::C => include_str!("../../../grammars/queries/c/symbols.scm"),
         Lang::Cpp => include_str!("../../../grammars/queries/cpp/symbols.scm"),
