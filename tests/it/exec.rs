@@ -57,6 +57,8 @@ async fn multi_round_tool_use_keeps_the_prefix_stable() {
     "#]]
     .assert_eq(&run.outline());
     assert_eq!(run.of_type("turnCompleted")[0]["lastMessage"], "Updated hello.txt.");
+    let numbers: Vec<Value> = run.of_type("modelRequest").iter().map(|e| e["request"].clone()).collect();
+    assert_eq!(numbers, [json!(1), json!(2), json!(3)], "one modelRequest event per request of the turn");
 
     let reqs = setup.requests();
     assert_eq!(reqs.len(), 3);

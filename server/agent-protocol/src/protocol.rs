@@ -125,9 +125,10 @@ pub enum EventMsg {
         rollout_path: Option<PathBuf>,
     },
     TurnStarted,
-    /// A model request is being sent (`attempt` counts retries of the same request from 0).
+    /// The turn's `request`-th model request (from 1) is being sent. Retries of the same request
+    /// are reported as `StreamRetry`, not as new requests.
     ModelRequest {
-        attempt: u32,
+        request: u32,
     },
     /// The stream broke and the request is retried; discard partial output of this attempt.
     StreamRetry {

@@ -47,8 +47,10 @@ pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pendi
     let mut continuations = 0;
     let mut last_message = None;
     let mut compacted_for_overflow = false;
+    let mut requests = 0u32;
     loop {
-        match sample(session, events, pending, cancel).await {
+        requests += 1;
+        match sample(session, events, pending, cancel, requests).await {
             Ok(s) => {
                 if s.last_message.is_some() {
                     last_message = s.last_message;
@@ -89,7 +91,13 @@ pub async fn run_turn(session: &mut Session, events: &EventSink, pending: &Pendi
 }
 
 /// One model request and its tool calls.
-async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, cancel: &CancellationToken) -> Result<Sampled, SampleError> {
+async fn sample(
+    session: &mut Session,
+    events: &EventSink,
+    pending: &Pending,
+    cancel: &CancellationToken,
+    request_number: u32,
+) -> Result<Sampled, SampleError> {
     let request = session.request();
     let attempt_cancel = cancel.child_token();
     let (tools, approval_timeout) = (session.config.tools.clone(), session.config.approval_timeout);
@@ -99,7 +107,7 @@ async fn sample(session: &mut Session, events: &EventSink, pending: &Pending, ca
     // Items written ahead to the session file for this attempt (see `Session::write_ahead`).
     let mut written = 0usize;
     let mut scheduler = new_scheduler(attempt_cancel.child_token());
-    events.send(EventMsg::ModelRequest { attempt: 0 });
+    events.send(EventMsg::ModelRequest { request: request_number });
     let mut stream = session.config.client.stream(&request, attempt_cancel.clone()).map_err(SampleError::Model)?;
     let mut items: Vec<ResponseItem> = Vec::new();
     let mut item_seq = 0u64;
