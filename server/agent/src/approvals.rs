@@ -17,16 +17,6 @@ use tools::{ToolCall as ParsedCall, ToolContext, ToolOutput, ToolRegistry};
 
 use crate::ctx::CallContext;
 
-/// The config's approval policy as the sandbox crate's (which may not depend on config).
-pub fn ask_for_approval(policy: config::ApprovalPolicy) -> AskForApproval {
-    match policy {
-        config::ApprovalPolicy::Untrusted => AskForApproval::Untrusted,
-        config::ApprovalPolicy::OnFailure => AskForApproval::OnFailure,
-        config::ApprovalPolicy::OnRequest => AskForApproval::OnRequest,
-        config::ApprovalPolicy::Never => AskForApproval::Never,
-    }
-}
-
 /// A thread's approval state: its policy and what the user allowed for the session. Cheap to
 /// clone (shared).
 #[derive(Clone, Debug)]
@@ -189,13 +179,6 @@ mod tests {
     use std::time::Duration;
     use tokio::sync::mpsc;
     use tokio_util::sync::CancellationToken;
-
-    #[test]
-    fn every_config_policy_maps_to_the_same_name() {
-        for p in [ApprovalPolicy::Untrusted, ApprovalPolicy::OnFailure, ApprovalPolicy::OnRequest, ApprovalPolicy::Never] {
-            assert_eq!(ask_for_approval(p).as_str(), crate::prompt::approval_policy_name(p));
-        }
-    }
 
     /// A thread's tools in a fresh temp dir (no sandbox policy: plain processes), a front end
     /// that answers every question from `answers` (in order) and applies edits, and the

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tools::{ToolCall as ParsedCall, ToolContext, ToolEffect, ToolInput, ToolRegistry};
 
-use crate::approvals::{ask_for_approval, Approvals, PatchRefused};
+use crate::approvals::{Approvals, PatchRefused};
 use crate::ctx::CallContext;
 use crate::runtime::{CallPayload, ToolCall, ToolOutcome, ToolRuntime};
 
@@ -24,7 +24,7 @@ impl StandardTools {
     /// The tools of one thread: `approval` is the config's `approval_policy`; what the user allows
     /// "for this session" is remembered for the life of this value.
     pub fn new(ctx: ToolContext, approval: config::ApprovalPolicy) -> StandardTools {
-        StandardTools { registry: ToolRegistry::new(&ctx.config), ctx, approvals: Approvals::new(ask_for_approval(approval)) }
+        StandardTools { registry: ToolRegistry::new(&ctx.config), ctx, approvals: Approvals::new(approval) }
     }
 
     fn parse(&self, call: &ToolCall) -> Result<ParsedCall, tools::ToolOutput> {

@@ -11,15 +11,8 @@ use crate::LayerSource;
 /// The model client's own types, so a configured value goes to the request without a mapping.
 pub use model_client::{ReasoningEffort, ReasoningSummaryMode as ReasoningSummary, Verbosity};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApprovalPolicy {
-    Untrusted,
-    OnFailure,
-    #[default]
-    OnRequest,
-    Never,
-}
+/// The sandbox crate's approval policy (Codex's names), so config and the decision logic share one type.
+pub use sandbox::approval::AskForApproval as ApprovalPolicy;
 
 /// The sandbox crate's mode, so config and the runner share one type.
 pub use sandbox::SandboxMode;

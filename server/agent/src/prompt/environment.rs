@@ -78,11 +78,7 @@ pub fn environment_context(env: &EnvironmentContext) -> ResponseItem {
 
 /// The config spelling of a sandbox mode, which is also how the prompt names it.
 pub fn sandbox_mode_name(mode: SandboxMode) -> &'static str {
-    match mode {
-        SandboxMode::ReadOnly => "read-only",
-        SandboxMode::WorkspaceWrite => "workspace-write",
-        SandboxMode::DangerFullAccess => "danger-full-access",
-    }
+    mode.as_str()
 }
 
 /// Escapes the three characters that would end or open a tag.

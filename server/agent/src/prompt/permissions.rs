@@ -126,10 +126,5 @@ pub fn permissions_message(permissions: &Permissions) -> ResponseItem {
 
 /// The config spelling of an approval policy, which is also how the prompt names it.
 pub fn approval_policy_name(policy: ApprovalPolicy) -> &'static str {
-    match policy {
-        ApprovalPolicy::Untrusted => "untrusted",
-        ApprovalPolicy::OnFailure => "on-failure",
-        ApprovalPolicy::OnRequest => "on-request",
-        ApprovalPolicy::Never => "never",
-    }
+    policy.as_str()
 }
