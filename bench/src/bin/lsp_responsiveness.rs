@@ -430,11 +430,16 @@ fn run(tmp: &Path, n: u64, threads: u64, spacing: Duration, (delay, words, round
     for k in 0..threads {
         let prompt = format!("bench thread {k}: explain this file");
         let range = json!({"start": {"line": 10, "character": 0}, "end": {"line": 20, "character": 0}});
-        let (_, r) = c.request("workspace/executeCommand", json!({"command": "codeloop.ask", "arguments": [{"prompt": prompt, "uri": uri, "range": range}]}))?;
+        let (_, r) = c.request(
+            "workspace/executeCommand",
+            json!({"command": "codeloop.ask", "arguments": [{"prompt": prompt, "uri": uri, "range": range}]}),
+        )?;
         ids.push(r["threadId"].as_str().context("codeloop.ask: no threadId")?.to_string());
     }
     for id in &ids {
-        c.wait_count(1, "a messageDelta in every thread", |m, p| m == "codeloop/event" && p["type"] == "messageDelta" && p["threadId"] == *id)?;
+        c.wait_count(1, "a messageDelta in every thread", |m, p| {
+            m == "codeloop/event" && p["type"] == "messageDelta" && p["threadId"] == *id
+        })?;
     }
     let window_start = Instant::now();
     let (busy_sym, busy_act) = measure(&mut c, &uri, n, spacing)?;
@@ -443,7 +448,8 @@ fn run(tmp: &Path, n: u64, threads: u64, spacing: Duration, (delay, words, round
     std::thread::sleep(Duration::from_secs(2));
     let quiet_end = Instant::now();
     let _ = c.request("workspace/executeCommand", json!({"command": "codeloop.cancel", "arguments": [{}]}));
-    let ended = |m: &str, p: &Value| m == "codeloop/event" && matches!(p["type"].as_str(), Some("turnCompleted" | "turnAborted" | "turnFailed"));
+    let ended =
+        |m: &str, p: &Value| m == "codeloop/event" && matches!(p["type"].as_str(), Some("turnCompleted" | "turnAborted" | "turnFailed"));
     let _ = c.wait_count(ids.len(), "the turns to end after codeloop.cancel", ended);
     let load_end = loadavg();
 
@@ -488,11 +494,12 @@ fn run(tmp: &Path, n: u64, threads: u64, spacing: Duration, (delay, words, round
 
     let secs = (window_end - window_start).as_secs_f64();
     println!("lsp_responsiveness: {n} documentSymbol + {n} codeAction per phase, {} ms apart, 2,000-line Rust file", spacing.as_millis());
-    println!(
-        "script: {threads} threads x {rounds} rounds of {words} text deltas ({delay} ms apart) + a shell call, then a final answer"
-    );
+    println!("script: {threads} threads x {rounds} rounds of {words} text deltas ({delay} ms apart) + a shell call, then a final answer");
     println!("{answers}");
-    println!("load average: {load_start} at start, {load_end} at end ({} cores)", std::thread::available_parallelism().map_or(0, |p| p.get()));
+    println!(
+        "load average: {load_start} at start, {load_end} at end ({} cores)",
+        std::thread::available_parallelism().map_or(0, |p| p.get())
+    );
     println!();
     println!("| request | idle p50 | idle p99 | idle max | streaming p50 | streaming p99 | streaming max | p99 ratio |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -517,7 +524,9 @@ fn run(tmp: &Path, n: u64, threads: u64, spacing: Duration, (delay, words, round
     println!("delta latency, proxy wrote the SSE line -> client read the codeloop/event (ms; unmatched deltas {unmatched}):");
     println!("| deltas | n | p50 | p99 | max |");
     println!("|---|---|---|---|---|");
-    for (name, k, s) in [("all", n_lat, &lat), ("during the request window", n_lat_w, &lat_window), ("2 s after it, no requests", n_lat_q, &lat_quiet)] {
+    for (name, k, s) in
+        [("all", n_lat, &lat), ("during the request window", n_lat_w, &lat_window), ("2 s after it, no requests", n_lat_q, &lat_quiet)]
+    {
         println!("| {name} | {k} | {} | {} | {} |", ms(s.p50), ms(s.p99), ms(s.max));
     }
     if !streamed_in_quiet {
