@@ -319,9 +319,11 @@ pub(crate) fn index_workspace(inner: &Inner, progress: &(dyn Fn(IndexProgress) +
 }
 
 /// Hands the memory a run freed (file contents, trees, temporaries) back to the system.
+/// Trees live in tree-sitter's allocator (mimalloc, see `syntax`), the rest in glibc's, and
 /// glibc keeps freed memory in its arenas otherwise, interleaved with the symbols that stay,
 /// and a language server then idles for hours with tens of megabytes it does not use.
 fn release_free_memory() {
+    syntax::release_memory();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         extern "C" {

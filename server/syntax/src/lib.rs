@@ -16,6 +16,7 @@ mod lang;
 mod nodes;
 mod parse;
 mod query;
+mod reach;
 mod symbols;
 
 #[cfg(test)]
@@ -24,7 +25,7 @@ mod tests;
 
 pub use lang::Lang;
 pub use nodes::{comments_in, identifiers_in};
-pub use parse::{apply_edit, parse_bytes, parse_rope};
+pub use parse::{apply_edit, parse_bytes, parse_rope, release_memory};
 pub use query::{check_queries, query_source};
 pub use symbols::{symbols_bytes, symbols_rope, Symbol, SymbolKind};
 pub use tree_sitter::Tree;

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::Query;
 
+use crate::reach::{reach, Reach};
 use crate::{Lang, SymbolKind};
 
 /// The capture that names a symbol.
@@ -59,6 +60,8 @@ pub(crate) struct SymbolsQuery {
     pub(crate) name: Option<u32>,
     pub(crate) container: Option<u32>,
     pub(crate) trait_: Option<u32>,
+    /// Where patterns can start, for the walk that skips the rest.
+    pub(crate) reach: Reach,
 }
 
 type Compiled = Result<SymbolsQuery, String>;
@@ -79,6 +82,7 @@ pub(crate) fn symbols_query(lang: Lang) -> Option<&'static SymbolsQuery> {
 }
 
 fn compile(lang: Lang) -> Compiled {
+    crate::parse::use_fast_allocator();
     let query = Query::new(&lang.language(), query_source(lang))
         .map_err(|err| format!("{}:{}:{}: {:?}: {}", lang.name(), err.row + 1, err.column + 1, err.kind, err.message))?;
     let mut kinds = Vec::new();
@@ -94,7 +98,8 @@ fn compile(lang: Lang) -> Compiled {
         kinds.push(kind);
     }
     let index = |name: &str| query.capture_index_for_name(name);
-    let compiled = SymbolsQuery { name: index(NAME), container: index(CONTAINER), trait_: index(TRAIT), kinds, query };
+    let reach = reach(lang, &query, query_source(lang)).map_err(|err| format!("{}: {err}", lang.name()))?;
+    let compiled = SymbolsQuery { name: index(NAME), container: index(CONTAINER), trait_: index(TRAIT), kinds, query, reach };
     check_patterns(lang, &compiled)?;
     Ok(compiled)
 }
@@ -120,6 +125,7 @@ fn check_patterns(lang: Lang, compiled: &SymbolsQuery) -> Result<(), String> {
 pub fn check_queries() -> Vec<(Lang, String)> {
     let mut errors = Vec::new();
     for lang in Lang::ALL {
+        crate::parse::use_fast_allocator();
         let mut parser = tree_sitter::Parser::new();
         if let Err(err) = parser.set_language(&lang.language()) {
             errors.push((lang, format!("grammar does not load: {err}")));

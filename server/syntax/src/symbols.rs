@@ -10,9 +10,9 @@
 use std::ops::Range;
 
 use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor, TextProvider, Tree};
+use tree_sitter::{Node, QueryCursor, QueryMatch, TextProvider, Tree};
 
-use crate::query::symbols_query;
+use crate::query::{symbols_query, SymbolsQuery};
 use crate::Lang;
 
 /// What a symbol is. The lowercase names (`as_str`) are persisted by the index and used as
@@ -193,7 +193,48 @@ struct Raw {
     pattern: usize,
 }
 
+/// Runs the symbols query where a pattern can start: a walk over the tree that skips every
+/// subtree which, by the grammar's node types, cannot hold a pattern's root node (see
+/// `reach`), and matches the query only at root-kind nodes, with patterns starting at that node.
+/// Equivalent to matching the query over the whole tree (`extract_full`, which the tests
+/// compare it with), and several times cheaper: most nodes are never visited.
 fn extract<T, I>(lang: Lang, tree: &Tree, provider: T, src: &dyn Text) -> Vec<Symbol>
+where
+    T: TextProvider<I> + Copy,
+    I: AsRef<[u8]>,
+{
+    let Some(sq) = symbols_query(lang) else { return Vec::new() };
+    let mut query_cursor = QueryCursor::new();
+    query_cursor.set_max_start_depth(Some(0));
+    let mut raws = Vec::new();
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let id = node.kind_id() as usize;
+        if sq.reach.root.get(id).copied().unwrap_or(true) {
+            let mut matches = query_cursor.matches(&sq.query, node, provider);
+            while let Some(m) = matches.next() {
+                raws.extend(raw_from_match(sq, m, src));
+            }
+        }
+        // Node types bound error-free subtrees only.
+        let enter = sq.reach.holds.get(id).copied().unwrap_or(true) || node.has_error();
+        if enter && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    finish(lang, raws)
+}
+
+/// The same symbols from one query match over the whole tree: the reference `extract` is
+/// checked against.
+#[cfg(test)]
+fn extract_full<T, I>(lang: Lang, tree: &Tree, provider: T, src: &dyn Text) -> Vec<Symbol>
 where
     T: TextProvider<I>,
     I: AsRef<[u8]>,
@@ -203,50 +244,61 @@ where
     let mut matches = cursor.matches(&sq.query, tree.root_node(), provider);
     let mut raws = Vec::new();
     while let Some(m) = matches.next() {
-        let (mut definition, mut name, mut container, mut trait_) = (None, None, None, None);
-        for capture in m.captures {
-            let index = Some(capture.index);
-            if let Some(Some(kind)) = sq.kinds.get(capture.index as usize) {
-                definition = Some((*kind, capture.node));
-            } else if index == sq.name {
-                name = Some(capture.node);
-            } else if index == sq.container {
-                container = Some(capture.node);
-            } else if index == sq.trait_ {
-                trait_ = Some(capture.node);
-            }
-        }
-        let (Some((kind, definition)), Some(name)) = (definition, name) else { continue };
-        if name.byte_range().is_empty() {
-            // A name the parser invented to recover from an error (a MISSING node).
-            continue;
-        }
-        let name_text = clean_name(&src.text(name.byte_range()));
-        let (name_text, scope_name) = if kind == SymbolKind::Impl {
-            let label = match trait_ {
-                Some(t) => format!("impl {} for {}", clean_name(&src.text(t.byte_range())), name_text),
-                None => format!("impl {name_text}"),
-            };
-            (label, base_name(&name_text))
-        } else {
-            (name_text.clone(), name_text)
-        };
-        let mut range = definition.byte_range();
-        // Some nodes (C macros) end after their line break; the definition ends before it.
-        while range.end > name.end_byte() && matches!(src.byte(range.end - 1), Some(b'\n' | b'\r')) {
-            range.end -= 1;
-        }
-        raws.push(Raw {
-            kind,
-            name: name_text,
-            range,
-            selection: name.byte_range(),
-            container: container.map(|c| base_name(&clean_name(&src.text(c.byte_range())))),
-            scope_name,
-            pattern: m.pattern_index,
-        });
+        raws.extend(raw_from_match(sq, m, src));
     }
     finish(lang, raws)
+}
+
+/// Symbols of `src` found by matching the query over the whole tree (tests only).
+#[cfg(test)]
+pub(crate) fn symbols_bytes_full(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<Symbol> {
+    extract_full(lang, tree, src, &ByteText(src))
+}
+
+/// The definition one match captured, if it captured a definition and a real name.
+fn raw_from_match(sq: &SymbolsQuery, m: &QueryMatch<'_, '_>, src: &dyn Text) -> Option<Raw> {
+    let (mut definition, mut name, mut container, mut trait_) = (None, None, None, None);
+    for capture in m.captures {
+        let index = Some(capture.index);
+        if let Some(Some(kind)) = sq.kinds.get(capture.index as usize) {
+            definition = Some((*kind, capture.node));
+        } else if index == sq.name {
+            name = Some(capture.node);
+        } else if index == sq.container {
+            container = Some(capture.node);
+        } else if index == sq.trait_ {
+            trait_ = Some(capture.node);
+        }
+    }
+    let (Some((kind, definition)), Some(name)) = (definition, name) else { return None };
+    if name.byte_range().is_empty() {
+        // A name the parser invented to recover from an error (a MISSING node).
+        return None;
+    }
+    let name_text = clean_name(&src.text(name.byte_range()));
+    let (name_text, scope_name) = if kind == SymbolKind::Impl {
+        let label = match trait_ {
+            Some(t) => format!("impl {} for {}", clean_name(&src.text(t.byte_range())), name_text),
+            None => format!("impl {name_text}"),
+        };
+        (label, base_name(&name_text))
+    } else {
+        (name_text.clone(), name_text)
+    };
+    let mut range = definition.byte_range();
+    // Some nodes (C macros) end after their line break; the definition ends before it.
+    while range.end > name.end_byte() && matches!(src.byte(range.end - 1), Some(b'\n' | b'\r')) {
+        range.end -= 1;
+    }
+    Some(Raw {
+        kind,
+        name: name_text,
+        range,
+        selection: name.byte_range(),
+        container: container.map(|c| base_name(&clean_name(&src.text(c.byte_range())))),
+        scope_name,
+        pattern: m.pattern_index,
+    })
 }
 
 /// Collapses whitespace runs (names can span lines, e.g. generic impl targets) and bounds the

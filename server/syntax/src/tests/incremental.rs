@@ -250,6 +250,13 @@ fn edit_and_undo(
             tree = parse_rope(doc.rope(), Some(&tree)).unwrap();
             if step % 10 == 0 {
                 let fresh = parse_rope(doc.rope(), None).unwrap();
+                let text = doc.text();
+                assert_eq!(
+                    crate::symbols_bytes(lang, &tree, text.as_bytes()),
+                    crate::symbols::symbols_bytes_full(lang, &tree, text.as_bytes()),
+                    "the pruned symbols walk differs from the whole-tree query\n{}",
+                    context(&doc, step)
+                );
                 if fresh.root_node().has_error() {
                     diverged += usize::from(tree.root_node().to_sexp() != fresh.root_node().to_sexp());
                 } else if let Some(diff) = first_difference(tree.root_node(), fresh.root_node()) {

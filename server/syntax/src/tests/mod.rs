@@ -1,5 +1,6 @@
 //! Tests for the syntax crate: outlines per language, the corpora under `grammars/corpus/`,
-//! incremental re-parsing against fresh parses, rope reading, and the query checks.
+//! incremental re-parsing against fresh parses, the pruned symbols walk against the whole-tree
+//! query, rope reading, and the query checks.
 //!
 //! Timing measurements are not tests and do not live here.
 
@@ -7,6 +8,7 @@ mod corpus;
 mod incremental;
 mod nodes;
 mod outline;
+mod reach;
 mod rope;
 
 use crate::{parse_bytes, symbols_bytes, Lang, Symbol};
