@@ -302,3 +302,27 @@ fn old_tree_of_another_language_is_ignored() {
         assert_eq!(tree.root_node().to_sexp(), parse_rope(b, &rope, None).unwrap().root_node().to_sexp());
     }
 }
+
+/// The edit-and-undo check on real files, by hand:
+/// `CODELOOP_EDIT_UNDO_FILES=a.rs:b.py CODELOOP_STRESS_SEEDS=5 cargo test --release -p syntax edit_and_undo_on_files -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn edit_and_undo_on_files() {
+    let files = std::env::var("CODELOOP_EDIT_UNDO_FILES").expect("set CODELOOP_EDIT_UNDO_FILES");
+    let seeds: u64 = std::env::var("CODELOOP_STRESS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    for path in files.split(':') {
+        let path = std::path::Path::new(path);
+        let lang = Lang::from_path(path).expect("a file of a known language");
+        let src = std::fs::read_to_string(path).unwrap();
+        if parse_rope(lang, &text::Rope::from_str(&src), None).is_none_or(|t| t.root_node().has_error()) {
+            eprintln!("{}: skipped, it does not parse without errors", path.display());
+            continue;
+        }
+        let diverged: usize = (1..=seeds).map(|seed| check_edit_and_undo(lang, &src, snippets(lang), seed, 200)).sum();
+        eprintln!(
+            "{}: {} lines, {seeds} seeds x 200 edits and undo: ok ({diverged} error-state checkpoints differ from a fresh parse)",
+            path.display(),
+            src.lines().count()
+        );
+    }
+}
