@@ -133,7 +133,8 @@ fn with_parser(lang: Lang, deadline: Duration, f: impl FnOnce(&mut Parser, Parse
 
 /// Routes tree-sitter's allocations (trees, parse stacks, query cursors: millions of small
 /// blocks per second while indexing) to mimalloc. Must run before tree-sitter allocates
-/// anything, so every constructor in this crate calls it first.
+/// anything. Only this crate depends on tree-sitter, and every constructor in it (parsers,
+/// queries) calls this first.
 pub(crate) fn use_fast_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -141,12 +142,7 @@ pub(crate) fn use_fast_allocator() {
         // parser and query is created through this crate, after this call), so nothing
         // allocated by one allocator is ever freed by the other.
         unsafe {
-            tree_sitter::set_allocator(
-                Some(libmimalloc_sys::mi_malloc),
-                Some(mi_calloc),
-                Some(libmimalloc_sys::mi_realloc),
-                Some(libmimalloc_sys::mi_free),
-            );
+            tree_sitter::set_allocator(Some(ts_malloc), Some(ts_calloc), Some(ts_realloc), Some(libmimalloc_sys::mi_free));
         }
     });
 }
@@ -160,13 +156,28 @@ pub fn release_memory() {
     unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
-/// `calloc` over mimalloc (its sys crate exports `mi_zalloc` but not `mi_calloc`).
-unsafe extern "C" fn mi_calloc(count: usize, size: usize) -> *mut std::ffi::c_void {
-    match count.checked_mul(size) {
-        // SAFETY: plain allocation of a checked size.
-        Some(bytes) => unsafe { libmimalloc_sys::mi_zalloc(bytes) },
-        None => std::ptr::null_mut(),
+/// tree-sitter never checks for NULL (its own allocator aborts instead): do the same.
+fn or_abort(p: *mut std::ffi::c_void, bytes: usize) -> *mut std::ffi::c_void {
+    if p.is_null() && bytes > 0 {
+        eprintln!("codeloop: out of memory allocating {bytes} bytes for tree-sitter");
+        std::process::abort();
     }
+    p
+}
+
+unsafe extern "C" fn ts_malloc(size: usize) -> *mut std::ffi::c_void {
+    // SAFETY: plain allocation.
+    or_abort(unsafe { libmimalloc_sys::mi_malloc(size) }, size)
+}
+
+unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut std::ffi::c_void {
+    // SAFETY: plain allocation; mimalloc checks `count * size` for overflow.
+    or_abort(unsafe { libmimalloc_sys::mi_calloc(count, size) }, count.saturating_mul(size))
+}
+
+unsafe extern "C" fn ts_realloc(p: *mut std::ffi::c_void, size: usize) -> *mut std::ffi::c_void {
+    // SAFETY: tree-sitter passes a block it got from these functions (or NULL).
+    or_abort(unsafe { libmimalloc_sys::mi_realloc(p, size) }, size)
 }
 
 pub(crate) fn new_parser(lang: Lang) -> Option<Parser> {

@@ -4,7 +4,9 @@
 //! subtree unwalked, which is most of a file (expressions, strings, types, parameter lists).
 //!
 //! Node types describe error-free trees only, so the walk still enters every subtree that
-//! holds an error; kinds the node types do not list are always entered. The query stays the
+//! holds an error; kinds the node types do not list are always entered, and when an extra that
+//! may sit anywhere (Ruby's heredoc bodies, with their interpolations) can hold a definition,
+//! every node with children is entered. The query stays the
 //! single description of what a definition is: this module never decides that, it only bounds
 //! where a match can start.
 
@@ -65,15 +67,28 @@ fn pattern_roots(query: &Query, source: &str) -> Result<HashSet<String>, String>
     Ok(roots)
 }
 
-/// For each named or anonymous kind in the node types, the kinds that can be its children
-/// (fields and plain children, supertypes expanded to their subtypes).
-fn children_by_kind(json: &str) -> Result<HashMap<Kind, HashSet<Kind>>, String> {
+/// What the node types say about a grammar.
+struct NodeTypes {
+    /// For each named or anonymous kind, the kinds that can be its children (fields and plain
+    /// children, supertypes expanded to their subtypes).
+    children: HashMap<Kind, HashSet<Kind>>,
+    /// Supertypes and their (transitive) subtypes.
+    subtypes: HashMap<Kind, Vec<Kind>>,
+    /// The root kind (`"root": true`).
+    root: Option<Kind>,
+}
+
+fn parse_node_types(json: &str) -> Result<NodeTypes, String> {
     let entries: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| format!("node types: {e}"))?;
     let kind_of = |v: &serde_json::Value| -> Option<Kind> { Some((v.get("type")?.as_str()?.to_owned(), v.get("named")?.as_bool()?)) };
     let mut subtypes: HashMap<Kind, Vec<Kind>> = HashMap::new();
     let mut direct: HashMap<Kind, Vec<Kind>> = HashMap::new();
+    let mut root = None;
     for entry in &entries {
         let Some(kind) = kind_of(entry) else { continue };
+        if entry.get("root").and_then(|r| r.as_bool()) == Some(true) {
+            root = Some(kind.clone());
+        }
         if let Some(subs) = entry.get("subtypes").and_then(|s| s.as_array()) {
             subtypes.insert(kind.clone(), subs.iter().filter_map(kind_of).collect());
         }
@@ -98,16 +113,28 @@ fn children_by_kind(json: &str) -> Result<HashMap<Kind, HashSet<Kind>>, String> 
         }
         out
     };
-    Ok(direct.iter().map(|(kind, kids)| (kind.clone(), kids.iter().flat_map(&expand).collect())).collect())
+    let children = direct.iter().map(|(kind, kids)| (kind.clone(), kids.iter().flat_map(&expand).collect())).collect();
+    let subtypes = subtypes.keys().map(|k| (k.clone(), expand(k))).collect();
+    Ok(NodeTypes { children, subtypes, root })
 }
 
 /// Builds the tables for `lang`'s grammar and its compiled symbols query.
 pub(crate) fn reach(lang: Lang, query: &Query, source: &str) -> Result<Reach, String> {
     let roots = pattern_roots(query, source)?;
-    let children = children_by_kind(node_types(lang))?;
+    let types = parse_node_types(node_types(lang))?;
+    let children = &types.children;
+    for root in &roots {
+        let kind = (root.clone(), true);
+        if types.subtypes.contains_key(&kind) {
+            return Err(format!("pattern root `{root}` is a supertype; name its subtypes"));
+        }
+        if !children.contains_key(&kind) {
+            return Err(format!("pattern root `{root}` is not a node kind of the grammar"));
+        }
+    }
     // Every kind that can reach a root kind, walking the child relation backwards from them.
     let mut parents: HashMap<&Kind, Vec<&Kind>> = HashMap::new();
-    for (kind, kids) in &children {
+    for (kind, kids) in children {
         for kid in kids {
             parents.entry(kid).or_default().push(kind);
         }
@@ -121,17 +148,26 @@ pub(crate) fn reach(lang: Lang, query: &Query, source: &str) -> Result<Reach, St
             }
         }
     }
+    // Kinds no node lists as a child, other than the root, are extras (comments, Ruby's
+    // heredoc bodies): they can sit under any node. If one can hold a root kind, so can every
+    // node that has children at all.
+    let floating_holds = children
+        .keys()
+        .filter(|k| Some(*k) != types.root.as_ref() && !parents.contains_key(k))
+        .any(|k| holds.contains(k) || (k.1 && roots.contains(&k.0)));
     let language: Language = lang.language();
     let count = language.node_kind_count();
-    let (mut root, mut hold) = (vec![false; count], vec![false; count]);
+    // Kinds the node types do not describe (ERROR, hidden rules, nameless ids) are always entered.
+    let (mut root, mut hold) = (vec![false; count], vec![true; count]);
     for id in 0..count {
         let id16 = id as u16;
         let Some(name) = language.node_kind_for_id(id16) else { continue };
         let named = language.node_kind_is_named(id16);
         let kind = (name.to_owned(), named);
-        root[id] = named && roots.contains(name);
-        // Kinds the node types do not describe (ERROR, hidden rules) are always entered.
-        hold[id] = holds.contains(&kind) || !children.contains_key(&kind);
+        root[id] = named && language.node_kind_is_visible(id16) && roots.contains(name);
+        if let Some(kids) = children.get(&kind) {
+            hold[id] = holds.contains(&kind) || (floating_holds && !kids.is_empty());
+        }
     }
     Ok(Reach { root, holds: hold })
 }

@@ -912,8 +912,8 @@ static bool ts_parser__select_children(
 }
 
 // The number of actions in `entry` that the parser takes: shifts marked `repetition` are
-// skipped by `ts_parser__advance` and `ts_parser__recover`; they only record how the
-// generator resolved a repeat rule's own shift/reduce ambiguity (codeloop patch).
+// skipped by `ts_parser__advance` and `ts_parser__do_all_potential_reductions`; they only
+// record how the generator resolved a repeat rule's own shift/reduce ambiguity (codeloop patch).
 static uint32_t ts_parser__action_count_taken(const TableEntry *entry) {
   uint32_t count = 0;
   for (uint32_t i = 0; i < entry->action_count; i++) {

@@ -318,6 +318,15 @@ void ts_subtree_compress(
       grandchild.ptr->symbol != symbol
     ) break;
 
+    // codeloop patch (third_party/tree-sitter/PATCHES.md): the rotation hands `grandchild`'s
+    // last child to `child` as its first. When that child is not a node of this repetition
+    // (an element of a repetition of sequences, such as Go's `terminator statement`), the
+    // rotation splits an element across two repetition nodes, a shape no parse produces; once
+    // repetition nodes are reusable, breaking such a node down leaves the parser in a state
+    // with no transition. Stop balancing there instead.
+    Subtree moved = ts_subtree_children(grandchild)[grandchild.ptr->child_count - 1];
+    if (moved.data.is_inline || moved.ptr->symbol != symbol) break;
+
     ts_subtree_children(tree)[0] = ts_subtree_from_mut(grandchild);
     ts_subtree_children(child)[0] = ts_subtree_children(grandchild)[grandchild.ptr->child_count - 1];
     ts_subtree_children(grandchild)[grandchild.ptr->child_count - 1] = ts_subtree_from_mut(child);

@@ -32,6 +32,17 @@ fn pruned_walk_matches_the_whole_tree_query_on_every_corpus_file() {
     }
 }
 
+#[test]
+fn definitions_inside_extras_are_found() {
+    // A Ruby heredoc body is an extra: node types list no parent for it, yet its interpolation
+    // holds statements, here inside a parameter default of a method.
+    let src = "def m(a = <<~X, &\n  #{class Foo; end}\nX\n  blk)\nend\n";
+    compare(Lang::Ruby, src.as_bytes(), "class in a heredoc interpolation");
+    let tree = parse_bytes(Lang::Ruby, src.as_bytes()).unwrap();
+    let names: Vec<String> = symbols_bytes(Lang::Ruby, &tree, src.as_bytes()).into_iter().map(|s| s.name).collect();
+    assert!(names.contains(&"Foo".to_string()), "{names:?}");
+}
+
 /// `CODELOOP_SYMBOLS_DIFF_DIR=/usr/lib/python3.11 cargo test --release -p syntax pruned_walk_on_a_tree -- --ignored`
 #[test]
 #[ignore]
