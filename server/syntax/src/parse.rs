@@ -180,16 +180,17 @@ unsafe extern "C" fn ts_realloc(p: *mut std::ffi::c_void, size: usize) -> *mut s
     or_abort(unsafe { libmimalloc_sys::mi_realloc(p, size) }, size)
 }
 
-pub(crate) fn new_parser(lang: Lang) -> Option<Parser> {
+/// A parser for `lang`, or why its grammar does not load (an ABI this tree-sitter does not
+/// speak). The one place parsers are made, after the allocator switch.
+pub(crate) fn load_parser(lang: Lang) -> Result<Parser, tree_sitter::LanguageError> {
     use_fast_allocator();
     let mut parser = Parser::new();
-    match parser.set_language(&lang.language()) {
-        Ok(()) => Some(parser),
-        Err(err) => {
-            stdx::never!(true, "grammar for {} does not load: {}", lang.name(), err);
-            None
-        }
-    }
+    parser.set_language(&lang.language())?;
+    Ok(parser)
+}
+
+pub(crate) fn new_parser(lang: Lang) -> Option<Parser> {
+    load_parser(lang).map_err(|err| stdx::never!(true, "grammar for {} does not load: {}", lang.name(), err)).ok()
 }
 
 #[cfg(test)]

@@ -125,9 +125,7 @@ fn check_patterns(lang: Lang, compiled: &SymbolsQuery) -> Result<(), String> {
 pub fn check_queries() -> Vec<(Lang, String)> {
     let mut errors = Vec::new();
     for lang in Lang::ALL {
-        crate::parse::use_fast_allocator();
-        let mut parser = tree_sitter::Parser::new();
-        if let Err(err) = parser.set_language(&lang.language()) {
+        if let Err(err) = crate::parse::load_parser(lang) {
             errors.push((lang, format!("grammar does not load: {err}")));
             continue;
         }

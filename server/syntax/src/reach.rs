@@ -72,8 +72,8 @@ struct NodeTypes {
     /// For each named or anonymous kind, the kinds that can be its children (fields and plain
     /// children, supertypes expanded to their subtypes).
     children: HashMap<Kind, HashSet<Kind>>,
-    /// Supertypes and their (transitive) subtypes.
-    subtypes: HashMap<Kind, Vec<Kind>>,
+    /// The supertypes (hidden kinds that stand for any of their subtypes).
+    supertypes: HashSet<Kind>,
     /// The root kind (`"root": true`).
     root: Option<Kind>,
 }
@@ -114,8 +114,8 @@ fn parse_node_types(json: &str) -> Result<NodeTypes, String> {
         out
     };
     let children = direct.iter().map(|(kind, kids)| (kind.clone(), kids.iter().flat_map(&expand).collect())).collect();
-    let subtypes = subtypes.keys().map(|k| (k.clone(), expand(k))).collect();
-    Ok(NodeTypes { children, subtypes, root })
+    let supertypes = subtypes.keys().cloned().collect();
+    Ok(NodeTypes { children, supertypes, root })
 }
 
 /// Builds the tables for `lang`'s grammar and its compiled symbols query.
@@ -125,7 +125,7 @@ pub(crate) fn reach(lang: Lang, query: &Query, source: &str) -> Result<Reach, St
     let children = &types.children;
     for root in &roots {
         let kind = (root.clone(), true);
-        if types.subtypes.contains_key(&kind) {
+        if types.supertypes.contains(&kind) {
             return Err(format!("pattern root `{root}` is a supertype; name its subtypes"));
         }
         if !children.contains_key(&kind) {
