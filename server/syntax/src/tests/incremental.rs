@@ -5,7 +5,8 @@
 //!
 //! Every language also runs on its corpus repeated eight times, so that the top level is a long
 //! repetition whose balanced hidden nodes the parser reuses whole: that is what the patch in
-//! `third_party/tree-sitter` enables, and what these runs check stays exact.
+//! `third_party/tree-sitter` enables, and what these runs check stays exact: random edits then
+//! their undo, and edits that keep the file valid, compared with a fresh parse after each one.
 //! `CODELOOP_STRESS_SEEDS=N` runs N seeds per language instead of three.
 
 use text::{Document, LineCol, PositionEncoding};
@@ -131,21 +132,17 @@ fn random_edit(rng: &mut Rng, doc: &mut Document, snippets: &[&str]) -> text::Te
 }
 
 fn check_incremental(lang: Lang, initial: &str, snippets: &[&str], seed: u64) {
-    check_incremental_steps(lang, initial, snippets, seed, 300, 25);
-}
-
-fn check_incremental_steps(lang: Lang, initial: &str, snippets: &[&str], seed: u64, steps: usize, every: usize) {
     let mut rng = Rng::new(seed);
     let mut doc = Document::new(initial, 0);
     let mut tree: Tree = parse_rope(lang, doc.rope(), None).unwrap();
     let mut pending = 0;
-    for step in 1..=steps {
+    for step in 1..=300 {
         let edit = random_edit(&mut rng, &mut doc, snippets);
         apply_edit(&mut tree, &edit);
         pending += 1;
         // Editors sometimes send several changes in one notification: then the tree is edited
         // several times before the next parse.
-        let checkpoint = step % every == 0;
+        let checkpoint = step % 25 == 0;
         if checkpoint || rng.below(3) != 0 {
             tree = parse_rope(lang, doc.rope(), Some(&tree)).unwrap();
             pending = 0;
