@@ -319,13 +319,17 @@ void ts_subtree_compress(
     ) break;
 
     // codeloop patch (third_party/tree-sitter/PATCHES.md): the rotation hands `grandchild`'s
-    // last child to `child` as its first. When that child is not a node of this repetition
-    // (an element of a repetition of sequences, such as Go's `terminator statement`), the
-    // rotation splits an element across two repetition nodes, a shape no parse produces; once
-    // repetition nodes are reusable, breaking such a node down leaves the parser in a state
-    // with no transition. Stop balancing there instead.
-    Subtree moved = ts_subtree_children(grandchild)[grandchild.ptr->child_count - 1];
-    if (moved.data.is_inline || moved.ptr->symbol != symbol) break;
+    // last child to `child` as its first. That is only sound when `grandchild` is a node of
+    // the `R -> R R` rule, whose two children are each whole elements (a repetition node, or
+    // an element the grammar's unit reduction left unwrapped, as in Python's module). A
+    // repetition node that starts with a repetition node is one. Otherwise it may hold the
+    // parts of one element of a repetition of sequences (Go's `terminator statement`), and
+    // the rotation would split that element across two repetition nodes, a shape no parse
+    // produces: once repetition nodes are reusable, breaking such a node down leaves the
+    // parser in a state with no transition. Stop balancing there instead (the bottom of the
+    // left spine only, so the repetition is still balanced).
+    Subtree first_of_grandchild = ts_subtree_children(grandchild)[0];
+    if (first_of_grandchild.data.is_inline || first_of_grandchild.ptr->symbol != symbol) break;
 
     ts_subtree_children(tree)[0] = ts_subtree_from_mut(grandchild);
     ts_subtree_children(child)[0] = ts_subtree_children(grandchild)[grandchild.ptr->child_count - 1];

@@ -206,7 +206,7 @@ fn snippets(lang: Lang) -> &'static [&'static str] {
     }
 }
 
-fn corpus_files(lang: Lang) -> String {
+pub(crate) fn corpus_files(lang: Lang) -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../grammars/corpus").join(lang.name());
     let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| !p.ends_with("expected.txt")).collect();
     names.sort();

@@ -4,6 +4,7 @@
 //!
 //! Timing measurements are not tests and do not live here.
 
+mod balance;
 mod corpus;
 mod incremental;
 mod nodes;
