@@ -77,9 +77,6 @@ fn main() {
             // The index skips these (index::DEFAULT_MAX_FILE_BYTES).
             continue;
         }
-        if false {
-            continue;
-        }
         let t0 = Instant::now();
         let Some(tree) = syntax::parse_bytes(lang, &src) else { continue };
         let t1 = Instant::now();
@@ -114,7 +111,7 @@ fn main() {
             t.drop.as_secs_f64()
         );
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let total: Duration = slowest.iter().map(|s| s.0).sum();
     for pct in [1, 5, 20] {
         let n = (slowest.len() * pct).div_ceil(100);
