@@ -26,3 +26,22 @@ impl Item{i} {{\n    pub fn new(id: u64) -> Self {{\n        Item{i} {{ id, name
     }
     out
 }
+
+/// A realistic Python file of about `lines` lines: classes with methods, module constants.
+/// Every method body line starts with an identifier at column 8 (`total`, `self`), so typing
+/// letters there keeps the file valid.
+pub fn python_source(lines: usize) -> String {
+    let mut out = String::from("\"\"\"Generated benchmark input.\"\"\"\nimport math\n\n");
+    let mut i = 0;
+    let mut count = 3;
+    while count < lines {
+        let item = format!(
+            "class Item{i}:\n    KIND = \"item{i}\"\n\n    def __init__(self, ident):\n        self.ident = ident\n        self.name = \"item-%d\" % ident\n        self.tags = []\n\n\
+    def score(self, weights):\n        total = 0.0\n        total = total + sum(weights.get(t, 0.0) for t in self.tags)\n        total = math.fsum([total, {i}.0])\n        return total\n\n\nMAX_{i} = {i}\n\n\n"
+        );
+        count += item.lines().count();
+        out.push_str(&item);
+        i += 1;
+    }
+    out
+}
