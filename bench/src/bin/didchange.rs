@@ -82,7 +82,9 @@ fn run(lang: Lang, src: &str) {
         let t0 = Instant::now();
         let mut start = None;
         for c in 0..10 {
-            if let Ok(edit) = doc.apply_change(Some((LineCol::new(line, col + c), LineCol::new(line, col + c))), "y", PositionEncoding::Utf16) {
+            if let Ok(edit) =
+                doc.apply_change(Some((LineCol::new(line, col + c), LineCol::new(line, col + c))), "y", PositionEncoding::Utf16)
+            {
                 start.get_or_insert(edit.start_byte);
                 if let Some(t) = tree.as_mut() {
                     syntax::apply_edit(t, &edit);

@@ -1,5 +1,7 @@
 //! Where the cold index spends its time, one thread, file by file: parse, symbol extraction and
-//! tree drop per language, and the files that take longest to parse. A tool for finding what to
+//! tree drop per language, and the files that take longest to parse. Also times
+//! `syntax::outline_bytes` (what the index runs: function bodies skimmed) against the full
+//! parse + symbols, and reports every file where their symbols differ. A tool for finding what to
 //! optimise in the index (docs/benchmarks.md, cold index); `bench/index_vs_ctags.py` measures
 //! the real thing.
 //!
@@ -19,6 +21,8 @@ struct Totals {
     parse: Duration,
     symbols: Duration,
     drop: Duration,
+    outline: Duration,
+    differ: usize,
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -70,6 +74,7 @@ fn main() {
     files.sort();
     let mut by_lang: BTreeMap<&'static str, Totals> = BTreeMap::new();
     let mut slowest: Vec<(Duration, usize, PathBuf)> = Vec::new();
+    let mut differ: Vec<PathBuf> = Vec::new();
     for path in files {
         let Some(lang) = Lang::from_path(&path) else { continue };
         let Ok(src) = std::fs::read(&path) else { continue };
@@ -86,7 +91,23 @@ fn main() {
         let t3 = Instant::now();
         drop(tree);
         let t4 = Instant::now();
-        std::hint::black_box(symbols);
+        let t5 = Instant::now();
+        let outline = syntax::outline_bytes(lang, &src);
+        let outline_time = t5.elapsed();
+        if outline.as_ref() != Some(&symbols) {
+            if std::env::var_os("PARSE_PROFILE_DIFF").is_some() {
+                let outline = outline.clone().unwrap_or_default();
+                let only = |a: &[syntax::Symbol], b: &[syntax::Symbol]| -> Vec<String> {
+                    a.iter()
+                        .filter(|s| !b.contains(s))
+                        .take(3)
+                        .map(|s| format!("{} {:?} {:?} in {:?}", s.name, s.kind, s.range, s.container))
+                        .collect()
+                };
+                eprintln!("{}: full only {:?}; outline only {:?}", path.display(), only(&symbols, &outline), only(&outline, &symbols));
+            }
+            differ.push(path.clone());
+        }
         let totals = by_lang.entry(lang.name()).or_default();
         totals.files += 1;
         totals.bytes += src.len();
@@ -94,21 +115,26 @@ fn main() {
         totals.parse += t1 - t0;
         totals.symbols += t2 - t1;
         totals.drop += t4 - t3;
+        totals.outline += outline_time;
+        totals.differ += usize::from(outline.as_ref() != Some(&symbols));
         slowest.push((t1 - t0, src.len(), path));
     }
-    println!("| language | files | MB | nodes (M) | parse s | MB/s | ns/node | symbols s | drop s |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| language | files | MB | nodes (M) | parse s | MB/s | ns/node | symbols s | drop s | outline s | outline / (parse+symbols+drop) | symbols differ |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, t) in &by_lang {
         let mb = t.bytes as f64 / 1e6;
         println!(
-            "| {name} | {} | {mb:.1} | {:.2} | {:.2} | {:.1} | {:.0} | {:.2} | {:.2} |",
+            "| {name} | {} | {mb:.1} | {:.2} | {:.2} | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
             t.files,
             t.nodes as f64 / 1e6,
             t.parse.as_secs_f64(),
             mb / t.parse.as_secs_f64(),
             t.parse.as_nanos() as f64 / t.nodes.max(1) as f64,
             t.symbols.as_secs_f64(),
-            t.drop.as_secs_f64()
+            t.drop.as_secs_f64(),
+            t.outline.as_secs_f64(),
+            t.outline.as_secs_f64() / (t.parse + t.symbols + t.drop).as_secs_f64(),
+            t.differ
         );
     }
     slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
@@ -120,5 +146,8 @@ fn main() {
     }
     for (d, len, path) in slowest.iter().take(15) {
         println!("{:8.1} ms {:8} B  {}", ms(*d), len, path.display());
+    }
+    for path in differ.iter().take(40) {
+        println!("symbols differ: {}", path.display());
     }
 }

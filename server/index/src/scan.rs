@@ -84,8 +84,8 @@ pub(crate) fn read_disk(path: &Path, max_bytes: u64, old: Option<&DiskState>) ->
         Err(reason) => return skipped(path, key, reason),
     };
     let Some(lang) = syntax::Lang::from_path(path) else { return Outcome::Gone };
-    let symbols = match syntax::parse_bytes(lang, text.as_bytes()) {
-        Some(tree) => syntax::symbols_bytes(lang, &tree, text.as_bytes()),
+    let symbols = match syntax::outline_bytes(lang, text.as_bytes()) {
+        Some(symbols) => symbols,
         None => {
             tracing::debug!(path = %path.display(), "parser gave no tree");
             Vec::new()

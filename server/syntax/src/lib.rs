@@ -17,6 +17,7 @@ mod nodes;
 mod parse;
 mod query;
 mod reach;
+mod skim;
 mod symbols;
 
 #[cfg(test)]
@@ -27,5 +28,6 @@ pub use lang::Lang;
 pub use nodes::{comments_in, identifiers_in};
 pub use parse::{apply_edit, parse_bytes, parse_rope, release_memory};
 pub use query::{check_queries, query_source};
+pub use skim::outline_bytes;
 pub use symbols::{symbols_bytes, symbols_rope, Symbol, SymbolKind};
 pub use tree_sitter::Tree;

@@ -11,6 +11,7 @@ mod nodes;
 mod outline;
 mod reach;
 mod rope;
+mod skim;
 
 use crate::{parse_bytes, symbols_bytes, Lang, Symbol};
 

@@ -1,0 +1,476 @@
+//! Function bodies the index does not need to parse. Most of a source file is function bodies,
+//! and a body holds a definition only if it contains the keyword that starts one (`fn`,
+//! `struct`, ... in Rust; `def`, `class` in Python). [`skim`] finds, with a small lexer that
+//! knows the language's strings and comments, the bodies with no such keyword anywhere in them
+//! (strings and comments included, which only makes it more careful), and returns a copy of
+//! the file with those bodies blanked: every byte but line breaks becomes a space, so every
+//! byte offset, line and column stays where it was and tree-sitter skips the spaces as
+//! whitespace. The definitions it finds are the same ones, with the same ranges: a Rust body
+//! keeps its braces, a Python body keeps its last logical line (a definition ends where its
+//! last statement does).
+//!
+//! Only the index uses this, through [`outline_bytes`], and it falls back to the full text
+//! whenever the skimmed one parses with an error. Open documents are always parsed whole.
+//! Languages without a skimmer (all but Rust and Python, for now) are parsed whole.
+
+use std::ops::Range;
+
+use crate::{parse_bytes, symbols_bytes, Lang, Symbol};
+
+/// The symbols of a file read from disk, parsed with its function bodies skimmed where that
+/// cannot change them (see the module doc). `None` when the parse ran out of time.
+pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
+    if let Some(skimmed) = skim(lang, src) {
+        let tree = parse_bytes(lang, &skimmed)?;
+        if !tree.root_node().has_error() {
+            return Some(symbols_bytes(lang, &tree, &skimmed));
+        }
+    }
+    let tree = parse_bytes(lang, src)?;
+    Some(symbols_bytes(lang, &tree, src))
+}
+
+/// `src` with every function body that cannot hold a definition blanked; `None` when there is
+/// none (or no skimmer for `lang`).
+pub(crate) fn skim(lang: Lang, src: &[u8]) -> Option<Vec<u8>> {
+    let (regions, keywords): (Vec<Region>, &[&str]) = match lang {
+        Lang::Rust => (rust_bodies(src), RUST_KEYWORDS),
+        Lang::Python => (python_bodies(src), PYTHON_KEYWORDS),
+        _ => return None,
+    };
+    let hits = keyword_positions(src, keywords);
+    let mut out: Option<Vec<u8>> = None;
+    let mut blanked_to = 0;
+    for region in regions {
+        if region.blank.start < blanked_to || region.blank.is_empty() {
+            continue;
+        }
+        let first = hits.partition_point(|&at| at < region.scan.start);
+        if hits.get(first).is_some_and(|&at| at < region.scan.end) {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| src.to_vec());
+        for byte in &mut out[region.blank.clone()] {
+            if *byte != b'\n' && *byte != b'\r' {
+                *byte = b' ';
+            }
+        }
+        blanked_to = region.blank.end;
+    }
+    out
+}
+
+/// A function body: `blank` is what may be replaced by spaces, `scan` what must hold no
+/// definition keyword for that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Region {
+    pub(crate) blank: Range<usize>,
+    pub(crate) scan: Range<usize>,
+}
+
+/// Words that start every Rust definition the symbols query can find in a block: items
+/// (`fn`, `struct`, `union`, `enum`, `trait`, `impl`, `mod`, `const`, `static`, `type`,
+/// `macro_rules`). Fields and variants only exist inside a struct, union or enum.
+const RUST_KEYWORDS: &[&str] = &["fn", "struct", "union", "enum", "trait", "impl", "mod", "const", "static", "type", "macro_rules"];
+
+/// `def` and `class` start every Python definition below module level.
+const PYTHON_KEYWORDS: &[&str] = &["def", "class"];
+
+fn is_word(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// Start offsets of every whole-word occurrence of one of `keywords`, in order. Bytes outside
+/// ASCII count as word boundaries, so a keyword next to one is counted (the safe direction).
+/// A word right after `'`, `.` or `*` is a lifetime (`'static`), a field or method
+/// (`.union()`) or a raw pointer type (`*const T`), never the keyword that starts a definition.
+fn keyword_positions(src: &[u8], keywords: &[&str]) -> Vec<usize> {
+    let mut hits = Vec::new();
+    let mut at = 0;
+    while at < src.len() {
+        if !is_word(src[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < src.len() && is_word(src[at]) {
+            at += 1;
+        }
+        let word = &src[start..at];
+        let after = start.checked_sub(1).map(|i| src[i]);
+        if !matches!(after, Some(b'\'' | b'.' | b'*')) && keywords.iter().any(|k| k.as_bytes() == word) {
+            hits.push(start);
+        }
+    }
+    hits
+}
+
+/// Words that may come between the start of an item and its `fn` (`pub(crate) const unsafe
+/// extern "C" fn`).
+const RUST_FN_QUALIFIERS: &[&[u8]] = &[b"pub", b"const", b"async", b"unsafe", b"extern", b"default", b"safe"];
+
+/// The bodies of Rust functions: for each `fn` that starts an item (after `}`, `;`, `{`, an
+/// attribute or the start of the file, with only qualifiers between), the first `{` at the
+/// same bracket depth before a `;`. The region is what is inside the braces. A `fn` anywhere
+/// else is a function pointer type (`F = fn() -> T`, `f: unsafe fn()`), not an item. Bodies
+/// come in order of their opening brace, outer before inner.
+pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
+    let mut regions: Vec<Region> = Vec::new();
+    // Open braces: where the body's region is in `regions`, if this brace opened a body.
+    let mut braces: Vec<Option<usize>> = Vec::new();
+    // After an item's `fn`: the depth of (), [] since it; `None` when not waiting for a body.
+    let mut pending: Option<u32> = None;
+    // Whether the tokens since the last `}`, `;`, `{` or `]` could start an item.
+    let mut item_start = true;
+    let mut last_word_was_pub = false;
+    let mut at = 0;
+    while at < src.len() {
+        let byte = src[at];
+        if byte.is_ascii_whitespace() {
+            at += 1;
+            continue;
+        }
+        let word_before = std::mem::take(&mut last_word_was_pub);
+        match byte {
+            b'/' if src.get(at + 1) == Some(&b'/') => {
+                at = line_end(src, at);
+                last_word_was_pub = word_before;
+                continue;
+            }
+            b'/' if src.get(at + 1) == Some(&b'*') => {
+                at = rust_block_comment_end(src, at);
+                last_word_was_pub = word_before;
+                continue;
+            }
+            // An ABI string keeps an item's start (`extern "C" fn`).
+            b'"' => at = quoted_end(src, at + 1, b'"'),
+            b'\'' => {
+                at = rust_quote_end(src, at);
+                item_start = false;
+            }
+            _ if is_word(byte) => {
+                // Words are consumed whole, so `at` starts one: a literal prefix or an identifier.
+                if let Some(end) = rust_prefixed_literal_end(src, at) {
+                    at = end;
+                    item_start = false;
+                    continue;
+                }
+                let end = word_end(src, at);
+                let word = &src[at..end];
+                if word == b"fn" && item_start && pending.is_none() {
+                    pending = Some(0);
+                }
+                item_start = item_start && RUST_FN_QUALIFIERS.contains(&word);
+                last_word_was_pub = word == b"pub";
+                at = end;
+            }
+            // `pub(crate)`, `pub(in path)`: still the start of an item.
+            b'(' if word_before && item_start => {
+                at = src[at..].iter().position(|&b| b == b')').map_or(src.len(), |i| at + i + 1);
+            }
+            b'(' | b'[' => {
+                if let Some(depth) = pending.as_mut() {
+                    *depth += 1;
+                }
+                item_start = false;
+                at += 1;
+            }
+            b')' | b']' => {
+                pending = match pending {
+                    Some(0) => None,
+                    Some(depth) => Some(depth - 1),
+                    None => None,
+                };
+                // The end of an attribute (`#[inline]`) is where an item can start.
+                item_start = byte == b']';
+                at += 1;
+            }
+            b';' => {
+                if pending == Some(0) {
+                    pending = None;
+                }
+                item_start = true;
+                at += 1;
+            }
+            b'{' => {
+                if pending == Some(0) {
+                    pending = None;
+                    regions.push(Region { blank: at + 1..at + 1, scan: at + 1..at + 1 });
+                    braces.push(Some(regions.len() - 1));
+                } else {
+                    braces.push(None);
+                }
+                item_start = true;
+                at += 1;
+            }
+            b'}' => {
+                if pending == Some(0) {
+                    pending = None;
+                }
+                if let Some(Some(index)) = braces.pop() {
+                    regions[index].blank.end = at;
+                    regions[index].scan.end = at;
+                }
+                item_start = true;
+                at += 1;
+            }
+            // An attribute's `#` or `#!` keeps the start of an item.
+            b'#' | b'!' => at += 1,
+            _ => {
+                item_start = false;
+                at += 1;
+            }
+        }
+    }
+    // A body left open at the end of the file is not a body this lexer understood.
+    for index in braces.into_iter().flatten() {
+        regions[index].blank.end = regions[index].blank.start;
+    }
+    regions
+}
+
+fn word_end(src: &[u8], mut at: usize) -> usize {
+    while at < src.len() && is_word(src[at]) {
+        at += 1;
+    }
+    at
+}
+
+fn line_end(src: &[u8], at: usize) -> usize {
+    src[at..].iter().position(|&b| b == b'\n').map_or(src.len(), |i| at + i)
+}
+
+/// After `/*` at `at`, past the matching `*/` (Rust block comments nest).
+fn rust_block_comment_end(src: &[u8], mut at: usize) -> usize {
+    let mut depth = 0u32;
+    while at + 1 < src.len() {
+        match (src[at], src[at + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                at += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                at += 2;
+                if depth == 0 {
+                    return at;
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    src.len()
+}
+
+/// Past the closing `quote` of a literal whose contents start at `at`, honouring backslash
+/// escapes.
+fn quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
+    while at < src.len() {
+        match src[at] {
+            b'\\' => at += 2,
+            b if b == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    src.len()
+}
+
+/// At a `'`: a char literal (`'x'`, `'\n'`, `'{'`, `'é'`) or a lifetime or label (`'a`).
+fn rust_quote_end(src: &[u8], at: usize) -> usize {
+    match src.get(at + 1) {
+        Some(b'\\') => quoted_end(src, at + 1, b'\''),
+        Some(&first) => {
+            let width = utf8_width(first);
+            if src.get(at + 1 + width) == Some(&b'\'') {
+                at + 2 + width
+            } else {
+                at + 1
+            }
+        }
+        None => src.len(),
+    }
+}
+
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+/// At the start of a word: the end of the literal it prefixes, a raw string (`r"..."`,
+/// `r#"..."#`), byte or C string (`b"..."`, `br#"..."#`, `c"..."`) or byte literal (`b'{'`);
+/// `None` when the word is an identifier or keyword.
+fn rust_prefixed_literal_end(src: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    if matches!(src[i], b'b' | b'c') {
+        i += 1;
+        match src.get(i) {
+            Some(b'"') => return Some(quoted_end(src, i + 1, b'"')),
+            Some(b'\'') if src[at] == b'b' => return Some(quoted_end(src, i + 1, b'\'')),
+            _ => {}
+        }
+    }
+    if src.get(i) != Some(&b'r') {
+        return None;
+    }
+    i += 1;
+    let hashes = src[i..].iter().take_while(|&&b| b == b'#').count();
+    i += hashes;
+    if src.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut closing = vec![b'"'];
+    closing.resize(1 + hashes, b'#');
+    let body = i + 1;
+    Some(src[body..].windows(closing.len()).position(|w| w == closing.as_slice()).map_or(src.len(), |p| body + p + closing.len()))
+}
+
+/// One Python logical line: from its first non-blank byte to the line break that ends it.
+#[derive(Debug)]
+struct Logical {
+    start: usize,
+    end: usize,
+    indent: usize,
+    /// Starts with `def` or `async def` and ends with `:` (a header whose body is a block).
+    def_header: bool,
+}
+
+/// The bodies of Python functions: for a `def` whose body is an indented block of two or more
+/// logical lines, everything from the first to the start of its last statement at the block's
+/// own indentation (so the kept tail starts the block at the same indentation, and comments
+/// after it fall inside or outside the block exactly as before). A tail that would start with
+/// a clause (`else:`, `except:`) starts at the statement that clause belongs to instead.
+pub(crate) fn python_bodies(src: &[u8]) -> Vec<Region> {
+    let lines = python_logical_lines(src);
+    let mut regions = Vec::new();
+    for (i, header) in lines.iter().enumerate() {
+        if !header.def_header {
+            continue;
+        }
+        let body: Vec<&Logical> = lines[i + 1..].iter().take_while(|line| line.indent > header.indent).collect();
+        let (Some(first), Some(last)) = (body.first(), body.last()) else { continue };
+        let clause = |line: &Logical| [&b"else"[..], b"elif", b"except", b"finally"].contains(&&src[line.start..word_end(src, line.start)]);
+        let Some(tail) = body.iter().rev().find(|line| line.indent == first.indent && !clause(line)) else { continue };
+        if tail.start > first.start {
+            regions.push(Region { blank: first.start..tail.start, scan: first.start..last.end });
+        }
+    }
+    regions
+}
+
+/// Splits `src` into logical lines, skipping blank and comment-only lines, joining lines inside
+/// brackets, strings and backslash continuations.
+fn python_logical_lines(src: &[u8]) -> Vec<Logical> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    while at < src.len() {
+        // Indentation of a physical line that starts a logical one.
+        let mut indent = 0;
+        while at < src.len() && matches!(src[at], b' ' | b'\t' | b'\x0c') {
+            indent = match src[at] {
+                b'\t' => (indent / 8 + 1) * 8,
+                b'\x0c' => 0,
+                _ => indent + 1,
+            };
+            at += 1;
+        }
+        match src.get(at) {
+            None => break,
+            Some(b'\n' | b'\r') => {
+                at += 1;
+                continue;
+            }
+            Some(b'#') => {
+                at = line_end(src, at);
+                continue;
+            }
+            _ => {}
+        }
+        let start = at;
+        let (end, last_significant) = python_logical_end(src, at);
+        let first_word = &src[start..word_end(src, start)];
+        let is_def = first_word == b"def" || (first_word == b"async" && python_next_word(src, start + 5) == b"def");
+        lines.push(Logical { start, end, indent, def_header: is_def && last_significant == Some(b':') });
+        at = end + 1;
+    }
+    lines
+}
+
+fn python_next_word(src: &[u8], mut at: usize) -> &[u8] {
+    while at < src.len() && matches!(src[at], b' ' | b'\t') {
+        at += 1;
+    }
+    &src[at.min(src.len())..word_end(src, at.min(src.len()))]
+}
+
+/// From `at` inside a logical line: where it ends (its line break, or the end of the text)
+/// and its last byte outside comments and blanks.
+fn python_logical_end(src: &[u8], mut at: usize) -> (usize, Option<u8>) {
+    let mut depth = 0u32;
+    let mut last = None;
+    while at < src.len() {
+        let byte = src[at];
+        match byte {
+            b'\n' if depth == 0 => return (at, last),
+            b'\r' if depth == 0 && src.get(at + 1) != Some(&b'\n') => return (at, last),
+            b'#' => {
+                at = line_end(src, at);
+                continue;
+            }
+            b'\\' => {
+                // A continuation (or a stray backslash): the line break after it does not end
+                // the logical line.
+                at += if src.get(at + 1) == Some(&b'\r') && src.get(at + 2) == Some(&b'\n') { 3 } else { 2 };
+                continue;
+            }
+            b'"' | b'\'' => {
+                at = python_string_end(src, at);
+                last = Some(byte);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if !byte.is_ascii_whitespace() {
+            last = Some(byte);
+        }
+        at += 1;
+    }
+    (src.len(), last)
+}
+
+/// At a quote: past the end of the string it opens (one or three quotes; a prefix such as
+/// `r`, `b` or `f` is an ordinary word before it). Raw strings still cannot end in an odd
+/// backslash, so escapes are honoured for all.
+fn python_string_end(src: &[u8], at: usize) -> usize {
+    let quote = src[at];
+    let triple = src.get(at + 1) == Some(&quote) && src.get(at + 2) == Some(&quote);
+    if !triple {
+        if src.get(at + 1) == Some(&quote) {
+            return at + 2;
+        }
+        let mut i = at + 1;
+        while i < src.len() {
+            match src[i] {
+                b'\\' => i += 2,
+                b'\n' => return i,
+                b if b == quote => return i + 1,
+                _ => i += 1,
+            }
+        }
+        return src.len();
+    }
+    let mut i = at + 3;
+    while i < src.len() {
+        match src[i] {
+            b'\\' => i += 2,
+            b if b == quote && src.get(i + 1) == Some(&quote) && src.get(i + 2) == Some(&quote) => return i + 3,
+            _ => i += 1,
+        }
+    }
+    src.len()
+}

@@ -1,0 +1,223 @@
+//! The skimmer (`skim.rs`): which function bodies it blanks, on the lexical traps of each
+//! language (strings and comments holding braces or keywords, raw strings, char literals and
+//! lifetimes, function pointer types, multi-line strings that dedent, clauses), and that the
+//! index's outline of every corpus file, and of the traps, is the full parse's outline.
+//! `cargo run --release -p bench --bin parse_profile -- DIR` compares the two on any tree.
+
+use super::incremental::corpus_files;
+use crate::skim::{python_bodies, rust_bodies, skim};
+use crate::{outline_bytes, parse_bytes, symbols_bytes, Lang};
+
+/// The text of each blankable region, as the lexer delimits it.
+fn bodies(lang: Lang, src: &str) -> Vec<String> {
+    let regions = match lang {
+        Lang::Rust => rust_bodies(src.as_bytes()),
+        _ => python_bodies(src.as_bytes()),
+    };
+    regions.into_iter().map(|r| src[r.blank].to_owned()).collect()
+}
+
+/// The outline the index computes equals the full parse's, and the skimmed text keeps every
+/// offset and line break.
+fn same_outline(lang: Lang, src: &str) {
+    let full = parse_bytes(lang, src.as_bytes()).expect("parse");
+    let expected = symbols_bytes(lang, &full, src.as_bytes());
+    assert_eq!(outline_bytes(lang, src.as_bytes()).expect("outline"), expected, "{}:\n{src}", lang.name());
+    if let Some(skimmed) = skim(lang, src.as_bytes()) {
+        assert_eq!(skimmed.len(), src.len());
+        let breaks = |text: &[u8]| text.iter().enumerate().filter(|(_, b)| matches!(b, b'\n' | b'\r')).map(|(i, _)| i).collect::<Vec<_>>();
+        assert_eq!(breaks(&skimmed), breaks(src.as_bytes()));
+        let tree = parse_bytes(lang, &skimmed).expect("parse skimmed");
+        assert!(!tree.root_node().has_error(), "skimmed text has an error:\n{}", String::from_utf8_lossy(&skimmed));
+    }
+}
+
+const RUST_TRAPS: &str = r##"
+pub(crate) struct Lazy<T, F = fn() -> T> {
+    cell: Option<T>,
+    init: Option<F>,
+}
+
+struct Callbacks { on_open: unsafe extern "C" fn(u8), on_close: fn() }
+
+type Handler = fn(&str) -> bool;
+
+#[inline]
+pub(in crate::a) const unsafe extern "C" fn strings(x: &str) -> usize {
+    let a = "}";
+    let b = r#"} " }"#;
+    let c = '{';
+    let d = b'}';
+    let e: &'static str = br"}";
+    let f = '\'';
+    let g = 'é';
+    /* } /* nested } */ } */
+    // }
+    a.len() + b.len() + x.len()
+}
+
+fn lifetimes<'a>(x: &'a str, f: fn(&'a str) -> &'a str) -> &'a str {
+    let set = HashSet::new();
+    set.union(&other);
+    let p: *const u8 = std::ptr::null();
+    f(x)
+}
+
+fn nested() {
+    fn inner() -> u8 {
+        7
+    }
+    struct Local {
+        field: u8,
+    }
+    inner();
+}
+
+trait Shape {
+    fn area(&self) -> f64;
+    fn name(&self) -> String {
+        String::from("shape")
+    }
+}
+
+fn generic<T>(x: T) -> impl Fn() -> u8 where T: Clone {
+    move || 1
+}
+
+macro_rules! make {
+    ($name:ident) => {
+        fn $name() {}
+    };
+}
+"##;
+
+#[test]
+fn rust_bodies_are_found_past_the_lexical_traps() {
+    let found = bodies(Lang::Rust, RUST_TRAPS);
+    let trimmed: Vec<String> = found.iter().map(|b| b.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    let starts: Vec<&str> = trimmed.iter().map(|b| b.get(..b.len().min(24)).unwrap_or(b)).collect();
+    assert_eq!(
+        starts,
+        [
+            "let a = \"}\"; let b = r#\"",
+            "let set = HashSet::new()",
+            "fn inner() -> u8 { 7 } s",
+            "7",
+            "String::from(\"shape\")",
+            "move || 1",
+            "",
+        ],
+        "{found:#?}"
+    );
+    // Neither struct with a function pointer field or default is taken for a body.
+    assert!(!found.iter().any(|b| b.contains("cell: Option<T>") || b.contains("on_close")));
+}
+
+#[test]
+fn rust_bodies_with_a_definition_stay() {
+    let skimmed = String::from_utf8(skim(Lang::Rust, RUST_TRAPS.as_bytes()).expect("something to skim")).unwrap();
+    // `nested` holds an item, so its body stays, but the body of `inner` is blanked.
+    assert!(skimmed.contains("struct Local {\n        field: u8,\n    }"), "{skimmed}");
+    assert!(!skimmed.contains('7'), "{skimmed}");
+    // `lifetimes` mentions `'static`-like lifetimes, `.union` and `*const`: none is a definition.
+    assert!(!skimmed.contains("HashSet"), "{skimmed}");
+    same_outline(Lang::Rust, RUST_TRAPS);
+}
+
+const PYTHON_TRAPS: &str = r#"
+import os
+
+def one_line(): return 1
+
+def strings(a, b=")"):
+    text = """
+not indented ) ] }
+"""
+    more = 'it''s' + "a \" quote" + r'\'
+    x = (a +
+            b)
+    y = a + \
+        b
+    return x, y, text, more
+
+async def coroutine(
+    a,
+    b: "str" = "def",
+) -> int:
+    await a
+    # a comment
+    return b
+    # trailing comment, inside the block
+
+class Shape:
+    KIND = "shape"
+
+    def area(self):
+        w = self.w
+        h = self.h
+        if w:
+            return w * h
+        else:
+            return 0
+
+    def nested(self):
+        def inner():
+            return 1
+        return inner
+
+    def with_clause(self):
+        try:
+            a = 1
+        except ValueError: a = 2
+        finally: pass
+
+def decorated_body():
+    @decorator
+    def f():
+        pass
+    return f
+"#;
+
+#[test]
+fn python_bodies_are_found_past_the_lexical_traps() {
+    let found = bodies(Lang::Python, PYTHON_TRAPS);
+    let firsts: Vec<&str> = found.iter().map(|b| b.lines().next().unwrap_or_default().trim()).collect();
+    // `with_clause` has nothing to blank: its last statement at the body's indentation that is
+    // not a clause is its first (`try:`).
+    assert_eq!(firsts, ["text = \"\"\"", "await a", "w = self.w", "def inner():", "@decorator"], "{found:#?}");
+    // The kept tail is the last statement at the body's own indentation.
+    assert!(found[0].ends_with("b\n    "), "{:?}", found[0]);
+    assert!(found[2].ends_with("h = self.h\n        "), "{:?}", found[2]);
+}
+
+#[test]
+fn python_bodies_with_a_definition_stay() {
+    let skimmed = String::from_utf8(skim(Lang::Python, PYTHON_TRAPS.as_bytes()).expect("something to skim")).unwrap();
+    assert!(!skimmed.contains("not indented"), "{skimmed}");
+    assert!(skimmed.contains("def inner():"), "{skimmed}");
+    assert!(skimmed.contains("@decorator"), "{skimmed}");
+    assert!(skimmed.contains("    # trailing comment, inside the block"), "{skimmed}");
+    same_outline(Lang::Python, PYTHON_TRAPS);
+    same_outline(Lang::Python, &PYTHON_TRAPS.replace('\n', "\r\n"));
+    // A keyword anywhere in a body, even in a string, keeps the body.
+    let src = "def f():\n    s = 'a def'\n    return s\n";
+    assert_eq!(skim(Lang::Python, src.as_bytes()), None);
+}
+
+#[test]
+fn every_corpus_outlines_the_same_skimmed() {
+    for lang in Lang::ALL {
+        same_outline(lang, &corpus_files(lang));
+    }
+}
+
+#[test]
+fn a_skimmed_text_that_does_not_parse_falls_back_to_the_full_text() {
+    // An unterminated string makes the lexer see a body that is not one; whatever it blanks,
+    // the outline must still be the full parse's.
+    for src in ["fn a() {\n    let s = \"\n}\nfn b() {\n    1\n}\n", "def a():\n    x = '''\n    y = 1\ndef b():\n    pass\n    pass\n"] {
+        let lang = if src.starts_with("fn") { Lang::Rust } else { Lang::Python };
+        let full = parse_bytes(lang, src.as_bytes()).expect("parse");
+        assert_eq!(outline_bytes(lang, src.as_bytes()).expect("outline"), symbols_bytes(lang, &full, src.as_bytes()), "{src}");
+    }
+}
