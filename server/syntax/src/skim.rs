@@ -68,10 +68,12 @@ pub(crate) struct Region {
     pub(crate) scan: Range<usize>,
 }
 
-/// Words that start every Rust definition the symbols query can find in a block: items
-/// (`fn`, `struct`, `union`, `enum`, `trait`, `impl`, `mod`, `const`, `static`, `type`,
-/// `macro_rules`). Fields and variants only exist inside a struct, union or enum.
-const RUST_KEYWORDS: &[&str] = &["fn", "struct", "union", "enum", "trait", "impl", "mod", "const", "static", "type", "macro_rules"];
+/// Words that start every Rust definition the symbols query can find in a block and the
+/// outline keeps: items (`fn`, `struct`, `union`, `enum`, `trait`, `impl`, `mod`, `type`,
+/// `macro_rules`). Fields and variants only exist inside a struct, union or enum. A `const` or
+/// `static` directly in a function body is local, and the outline drops it (`symbols::is_local`),
+/// so those words do not keep a body; one that holds an item is kept by that item's keyword.
+const RUST_KEYWORDS: &[&str] = &["fn", "struct", "union", "enum", "trait", "impl", "mod", "type", "macro_rules"];
 
 /// `def` and `class` start every Python definition below module level.
 const PYTHON_KEYWORDS: &[&str] = &["def", "class"];
