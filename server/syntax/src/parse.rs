@@ -69,6 +69,27 @@ pub fn parse_bytes(lang: Lang, src: &[u8]) -> Option<Tree> {
     with_parser(lang, BYTES_DEADLINE, |parser, options| parser.parse_with_options(&mut read, None, Some(options)))
 }
 
+/// Parses `src` from scratch as if only `ranges` of it existed (sorted, disjoint): the rest is
+/// skipped unread, and nodes keep their offsets in `src`. `None` also when tree-sitter refuses
+/// the ranges.
+pub(crate) fn parse_bytes_in(lang: Lang, src: &[u8], ranges: &[tree_sitter::Range]) -> Option<Tree> {
+    let len = src.len();
+    let mut read = |byte: usize, _: Point| -> &[u8] {
+        if byte >= len {
+            return &[];
+        }
+        &src[byte..]
+    };
+    with_parser(lang, BYTES_DEADLINE, |parser, options| {
+        parser.set_included_ranges(ranges).ok()?;
+        let tree = parser.parse_with_options(&mut read, None, Some(options));
+        // The parser is reused for whole texts: give it back its default, the whole text.
+        let whole = parser.set_included_ranges(&[]);
+        stdx::never!(whole.is_err(), "resetting the included ranges failed");
+        tree
+    })
+}
+
 /// Tells `tree` about an edit of its text, so the next `parse_rope(.., Some(tree))` can reuse
 /// what did not change. Apply every edit, in order, before re-parsing.
 pub fn apply_edit(tree: &mut Tree, edit: &text::TextEdit) {

@@ -2,65 +2,98 @@
 //! and a body holds a definition only if it contains the keyword that starts one (`fn`,
 //! `struct`, ... in Rust; `def`, `class` in Python). [`skim`] finds, with a small lexer that
 //! knows the language's strings and comments, the bodies with no such keyword anywhere in them
-//! (strings and comments included, which only makes it more careful), and returns a copy of
-//! the file with those bodies blanked: every byte but line breaks becomes a space, so every
-//! byte offset, line and column stays where it was and tree-sitter skips the spaces as
-//! whitespace. The definitions it finds are the same ones, with the same ranges: a Rust body
-//! keeps its braces, a Python body keeps its last logical line (a definition ends where its
-//! last statement does).
+//! (strings and comments included, which only makes it more careful), and [`outline_bytes`]
+//! parses the file without them: tree-sitter's included ranges leave them out unread, and every
+//! node keeps its offsets in the file. The definitions found are the same ones, with the same
+//! ranges: a Rust body keeps its braces (`fn f() {` then `}`), a Python body keeps the
+//! indentation of its first line and its last statement (a definition ends where its last
+//! statement does).
 //!
-//! Only the index uses this, through [`outline_bytes`], and it falls back to the full text
-//! whenever the skimmed one parses with an error. Open documents are always parsed whole.
-//! Languages without a skimmer (all but Rust and Python, for now) are parsed whole.
+//! Only the index uses this, and it falls back to the whole text whenever the skimmed parse has
+//! an error. Open documents are always parsed whole. Languages without a skimmer (all but Rust
+//! and Python, for now) are parsed whole.
 
 use std::ops::Range;
 
+use tree_sitter::Point;
+
+use crate::parse::parse_bytes_in;
 use crate::{parse_bytes, symbols_bytes, Lang, Symbol};
 
-/// The symbols of a file read from disk, parsed with its function bodies skimmed where that
-/// cannot change them (see the module doc). `None` when the parse ran out of time.
+/// The symbols of a file read from disk, parsed without its function bodies where that cannot
+/// change them (see the module doc). `None` when the parse ran out of time.
 pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
-    if let Some(skimmed) = skim(lang, src) {
-        let tree = parse_bytes(lang, &skimmed)?;
-        if !tree.root_node().has_error() {
-            return Some(symbols_bytes(lang, &tree, &skimmed));
+    let skipped = skim(lang, src);
+    if !skipped.is_empty() {
+        if let Some(tree) = parse_bytes_in(lang, src, &included_ranges(src, &skipped)) {
+            if !tree.root_node().has_error() {
+                return Some(symbols_bytes(lang, &tree, src));
+            }
         }
     }
     let tree = parse_bytes(lang, src)?;
     Some(symbols_bytes(lang, &tree, src))
 }
 
-/// `src` with every function body that cannot hold a definition blanked; `None` when there is
-/// none (or no skimmer for `lang`).
-pub(crate) fn skim(lang: Lang, src: &[u8]) -> Option<Vec<u8>> {
+/// The byte ranges of `src` to leave out: every function body that cannot hold a definition
+/// (empty when there is none, or no skimmer for `lang`). Sorted and disjoint.
+pub(crate) fn skim(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
     let (regions, keywords): (Vec<Region>, &[&str]) = match lang {
         Lang::Rust => (rust_bodies(src), RUST_KEYWORDS),
         Lang::Python => (python_bodies(src), PYTHON_KEYWORDS),
-        _ => return None,
+        _ => return Vec::new(),
     };
     let hits = keyword_positions(src, keywords);
-    let mut out: Option<Vec<u8>> = None;
-    let mut blanked_to = 0;
+    let mut skipped: Vec<Range<usize>> = Vec::new();
     for region in regions {
-        if region.blank.start < blanked_to || region.blank.is_empty() {
+        let after_last = skipped.last().map_or(0, |last| last.end);
+        if region.blank.start < after_last || region.blank.is_empty() {
             continue;
         }
         let first = hits.partition_point(|&at| at < region.scan.start);
         if hits.get(first).is_some_and(|&at| at < region.scan.end) {
             continue;
         }
-        let out = out.get_or_insert_with(|| src.to_vec());
-        for byte in &mut out[region.blank.clone()] {
-            if *byte != b'\n' && *byte != b'\r' {
-                *byte = b' ';
-            }
-        }
-        blanked_to = region.blank.end;
+        skipped.push(region.blank);
     }
-    out
+    skipped
 }
 
-/// A function body: `blank` is what may be replaced by spaces, `scan` what must hold no
+/// The complement of `skipped` in `src`, with the rows and columns tree-sitter wants.
+fn included_ranges(src: &[u8], skipped: &[Range<usize>]) -> Vec<tree_sitter::Range> {
+    let mut cursor = (0, Point::new(0, 0));
+    let mut point_at = |to: usize| {
+        let (at, point) = &mut cursor;
+        let text = &src[*at..to];
+        match memchr::memrchr(b'\n', text) {
+            Some(last) => {
+                point.row += memchr::memchr_iter(b'\n', text).count();
+                point.column = text.len() - last - 1;
+            }
+            None => point.column += text.len(),
+        }
+        *at = to;
+        *point
+    };
+    let mut ranges = Vec::with_capacity(skipped.len() + 1);
+    let mut start = (0, Point::new(0, 0));
+    for gap in skipped {
+        let end_point = point_at(gap.start);
+        ranges.push(tree_sitter::Range { start_byte: start.0, start_point: start.1, end_byte: gap.start, end_point });
+        start = (gap.end, point_at(gap.end));
+    }
+    let end_point = point_at(src.len());
+    ranges.push(tree_sitter::Range { start_byte: start.0, start_point: start.1, end_byte: src.len(), end_point });
+    ranges
+}
+
+/// `src` parsed without `skipped` (tests compare it with the whole parse).
+#[cfg(test)]
+pub(crate) fn parse_skimmed(lang: Lang, src: &[u8], skipped: &[Range<usize>]) -> Option<tree_sitter::Tree> {
+    parse_bytes_in(lang, src, &included_ranges(src, skipped))
+}
+
+/// A function body: `blank` is what may be left out of the parse, `scan` what must hold no
 /// definition keyword for that.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Region {
@@ -78,8 +111,20 @@ const RUST_KEYWORDS: &[&str] = &["fn", "struct", "union", "enum", "trait", "impl
 /// `def` and `class` start every Python definition below module level.
 const PYTHON_KEYWORDS: &[&str] = &["def", "class"];
 
+/// ASCII letters, digits and `_`, as a table: the lexers ask this of nearly every byte.
+static WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || b == b'_';
+        byte += 1;
+    }
+    table
+};
+
 fn is_word(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'_'
+    WORD[byte as usize]
 }
 
 /// Start offsets of every whole-word occurrence of one of `keywords`, in order. Bytes outside
@@ -88,22 +133,17 @@ fn is_word(byte: u8) -> bool {
 /// (`.union()`) or a raw pointer type (`*const T`), never the keyword that starts a definition.
 fn keyword_positions(src: &[u8], keywords: &[&str]) -> Vec<usize> {
     let mut hits = Vec::new();
-    let mut at = 0;
-    while at < src.len() {
-        if !is_word(src[at]) {
-            at += 1;
-            continue;
-        }
-        let start = at;
-        while at < src.len() && is_word(src[at]) {
-            at += 1;
-        }
-        let word = &src[start..at];
-        let after = start.checked_sub(1).map(|i| src[i]);
-        if !matches!(after, Some(b'\'' | b'.' | b'*')) && keywords.iter().any(|k| k.as_bytes() == word) {
-            hits.push(start);
+    for keyword in keywords {
+        for start in memchr::memmem::find_iter(src, keyword.as_bytes()) {
+            let end = start + keyword.len();
+            let before = start.checked_sub(1).map(|i| src[i]);
+            let whole = !before.is_some_and(is_word) && !src.get(end).copied().is_some_and(is_word);
+            if whole && !matches!(before, Some(b'\'' | b'.' | b'*')) {
+                hits.push(start);
+            }
         }
     }
+    hits.sort_unstable();
     hits
 }
 

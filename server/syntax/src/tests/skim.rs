@@ -1,11 +1,11 @@
-//! The skimmer (`skim.rs`): which function bodies it blanks, on the lexical traps of each
+//! The skimmer (`skim.rs`): which function bodies it leaves out of the parse, on the lexical traps of each
 //! language (strings and comments holding braces or keywords, raw strings, char literals and
 //! lifetimes, function pointer types, multi-line strings that dedent, clauses), and that the
 //! index's outline of every corpus file, and of the traps, is the full parse's outline.
 //! `cargo run --release -p bench --bin parse_profile -- DIR` compares the two on any tree.
 
 use super::incremental::corpus_files;
-use crate::skim::{python_bodies, rust_bodies, skim};
+use crate::skim::{parse_skimmed, python_bodies, rust_bodies, skim};
 use crate::{outline_bytes, parse_bytes, symbols_bytes, Lang};
 
 /// The text of each blankable region, as the lexer delimits it.
@@ -17,19 +17,21 @@ fn bodies(lang: Lang, src: &str) -> Vec<String> {
     regions.into_iter().map(|r| src[r.blank].to_owned()).collect()
 }
 
-/// The outline the index computes equals the full parse's, and the skimmed text keeps every
-/// offset and line break.
+/// The outline the index computes equals the full parse's, and the skimmed parse has no error.
 fn same_outline(lang: Lang, src: &str) {
     let full = parse_bytes(lang, src.as_bytes()).expect("parse");
     let expected = symbols_bytes(lang, &full, src.as_bytes());
     assert_eq!(outline_bytes(lang, src.as_bytes()).expect("outline"), expected, "{}:\n{src}", lang.name());
-    if let Some(skimmed) = skim(lang, src.as_bytes()) {
-        assert_eq!(skimmed.len(), src.len());
-        let breaks = |text: &[u8]| text.iter().enumerate().filter(|(_, b)| matches!(b, b'\n' | b'\r')).map(|(i, _)| i).collect::<Vec<_>>();
-        assert_eq!(breaks(&skimmed), breaks(src.as_bytes()));
-        let tree = parse_bytes(lang, &skimmed).expect("parse skimmed");
-        assert!(!tree.root_node().has_error(), "skimmed text has an error:\n{}", String::from_utf8_lossy(&skimmed));
+    let skipped = skim(lang, src.as_bytes());
+    if !skipped.is_empty() {
+        let tree = parse_skimmed(lang, src.as_bytes(), &skipped).expect("parse skimmed");
+        assert!(!tree.root_node().has_error(), "skimmed parse has an error: {}", tree.root_node().to_sexp());
     }
+}
+
+/// The text of each range `skim` leaves out.
+fn skipped_texts(lang: Lang, src: &str) -> Vec<String> {
+    skim(lang, src.as_bytes()).into_iter().map(|r| src[r].to_owned()).collect()
 }
 
 const RUST_TRAPS: &str = r##"
@@ -117,13 +119,13 @@ fn rust_bodies_are_found_past_the_lexical_traps() {
 
 #[test]
 fn rust_bodies_with_a_definition_stay() {
-    let skimmed = String::from_utf8(skim(Lang::Rust, RUST_TRAPS.as_bytes()).expect("something to skim")).unwrap();
-    // `nested` holds an item, so its body stays, but the body of `inner` is blanked.
-    assert!(skimmed.contains("struct Local {\n        field: u8,\n    }"), "{skimmed}");
-    assert!(!skimmed.contains('7'), "{skimmed}");
+    let skipped = skipped_texts(Lang::Rust, RUST_TRAPS);
+    // `nested` holds an item, so its body stays, but the body of `inner` is left out.
+    assert!(!skipped.iter().any(|t| t.contains("struct Local")), "{skipped:#?}");
+    assert!(skipped.iter().any(|t| t.trim() == "7"), "{skipped:#?}");
     // `lifetimes` mentions lifetimes, `.union` and `*const`, and holds a local const and static,
     // which the outline drops: nothing it shows.
-    assert!(!skimmed.contains("HashSet"), "{skimmed}");
+    assert!(skipped.iter().any(|t| t.contains("HashSet")), "{skipped:#?}");
     same_outline(Lang::Rust, RUST_TRAPS);
 }
 
@@ -195,16 +197,16 @@ fn python_bodies_are_found_past_the_lexical_traps() {
 
 #[test]
 fn python_bodies_with_a_definition_stay() {
-    let skimmed = String::from_utf8(skim(Lang::Python, PYTHON_TRAPS.as_bytes()).expect("something to skim")).unwrap();
-    assert!(!skimmed.contains("not indented"), "{skimmed}");
-    assert!(skimmed.contains("def inner():"), "{skimmed}");
-    assert!(skimmed.contains("@decorator"), "{skimmed}");
-    assert!(skimmed.contains("    # trailing comment, inside the block"), "{skimmed}");
+    let skipped = skipped_texts(Lang::Python, PYTHON_TRAPS).concat();
+    assert!(skipped.contains("not indented"), "{skipped}");
+    assert!(!skipped.contains("def inner():"), "{skipped}");
+    assert!(!skipped.contains("@decorator"), "{skipped}");
+    assert!(!skipped.contains("# trailing comment, inside the block"), "{skipped}");
     same_outline(Lang::Python, PYTHON_TRAPS);
     same_outline(Lang::Python, &PYTHON_TRAPS.replace('\n', "\r\n"));
     // A keyword anywhere in a body, even in a string, keeps the body.
     let src = "def f():\n    s = 'a def'\n    return s\n";
-    assert_eq!(skim(Lang::Python, src.as_bytes()), None);
+    assert_eq!(skim(Lang::Python, src.as_bytes()), Vec::<std::ops::Range<usize>>::new());
 }
 
 #[test]
