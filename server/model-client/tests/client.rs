@@ -227,8 +227,12 @@ async fn cancelling_during_backoff_ends_at_once() {
 
 #[tokio::test]
 async fn a_connection_refused_is_retried_then_reported() {
-    // Bind and drop a listener to get a loopback port that nobody serves.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A socket bound but not listening: connections to its port are refused, and while it is
+    // held no other test's server can be given that port. (Binding a listener and dropping it
+    // freed the port, and a server of a test running in parallel could get it.)
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let mut provider = common::provider(&format!("http://127.0.0.1:{port}/v1"), WireApi::Responses);
     provider.request_max_retries = Some(1);
     let client = ModelClient::new(provider, common::fast_config()).unwrap();
@@ -236,6 +240,7 @@ async fn a_connection_refused_is_retried_then_reported() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("retrying 1/1 after 1 ms: connect"), "{lines:?}");
     assert!(lines[1].starts_with("error connect: cannot connect to http://127.0.0.1:"), "{lines:?}");
+    drop(socket);
 }
 
 #[tokio::test]
