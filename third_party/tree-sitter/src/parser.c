@@ -782,8 +782,13 @@ static Subtree ts_parser__reuse_node(
 
     if (!ts_subtree_external_scanner_state_eq(self->reusable_node.last_external_token, last_external_token)) {
       LOG("reusable_node_has_different_external_scanner_state symbol:%s", TREE_NAME(result));
-      reusable_node_advance(&self->reusable_node);
-      continue;
+      // codeloop patch (third_party/tree-sitter/PATCHES.md): the old tree may have zero-width
+      // external tokens right before this node (Python's dedents) that this parse has not lexed
+      // yet at this position. Skipping the node here meant skipping the same way at every later
+      // node, so after such an edit the rest of the file was parsed from scratch. Lex first and
+      // try the node again: once those tokens are lexed the states agree; if they never do, the
+      // next token passes the node and it is broken down as for any node the parser has passed.
+      break;
     }
 
     const char *reason = NULL;

@@ -10,6 +10,7 @@ mod incremental;
 mod nodes;
 mod outline;
 mod reach;
+mod reuse;
 mod rope;
 mod skim;
 
