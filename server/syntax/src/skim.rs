@@ -1,6 +1,6 @@
 //! Function bodies the index does not need to parse. Most of a source file is function bodies,
 //! and a body holds a definition only if it contains the keyword that starts one (`fn`,
-//! `struct`, ... in Rust; `def`, `class` in Python). [`skim`] finds, with a small lexer that
+//! `struct`, ... in Rust; `def`, `class` in Python; `type` in Go). [`skim`] finds, with a small lexer that
 //! knows the language's strings and comments, the bodies with no such keyword anywhere in them
 //! (strings and comments included, which only makes it more careful), and [`outline_bytes`]
 //! parses the file without them: tree-sitter's included ranges leave them out unread, and every
@@ -10,8 +10,10 @@
 //! statement does).
 //!
 //! Only the index uses this, and it falls back to the whole text whenever the skimmed parse has
-//! an error. Open documents are always parsed whole. Languages without a skimmer (all but Rust
-//! and Python, for now) are parsed whole.
+//! an error. Open documents are always parsed whole. Languages without a skimmer are parsed
+//! whole: there is one for Rust, Python and Go, whose definitions all start with a keyword. In
+//! Java, C++, JavaScript and TypeScript a method needs none (`void run() {`, `run() {`), so a
+//! keyword cannot tell a body that holds one (an anonymous or local class) from one that does not.
 
 use std::ops::Range;
 
@@ -41,6 +43,7 @@ pub(crate) fn skim(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
     let (regions, keywords): (Vec<Region>, &[&str]) = match lang {
         Lang::Rust => (rust_bodies(src), RUST_KEYWORDS),
         Lang::Python => (python_bodies(src), PYTHON_KEYWORDS),
+        Lang::Go => (go_bodies(src), GO_KEYWORDS),
         _ => return Vec::new(),
     };
     let hits = keyword_positions(src, keywords);
@@ -110,6 +113,11 @@ const RUST_KEYWORDS: &[&str] = &["fn", "struct", "union", "enum", "trait", "impl
 
 /// `def` and `class` start every Python definition below module level.
 const PYTHON_KEYWORDS: &[&str] = &["def", "class"];
+
+/// `type` starts the only Go definition a function body can hold that the outline keeps: the
+/// symbols query matches constants and variables at the top level only, and the fields and
+/// methods of an anonymous struct or interface in a body are local (`symbols::is_local`).
+const GO_KEYWORDS: &[&str] = &["type"];
 
 /// ASCII letters, digits and `_`, as a table: the lexers ask this of nearly every byte.
 static WORD: [bool; 256] = {
@@ -368,6 +376,93 @@ fn rust_prefixed_literal_end(src: &[u8], at: usize) -> Option<usize> {
     closing.resize(1 + hashes, b'#');
     let body = i + 1;
     Some(src[body..].windows(closing.len()).position(|w| w == closing.as_slice()).map_or(src.len(), |p| body + p + closing.len()))
+}
+
+/// The bodies of Go functions: for each `func` at the top level (outside braces), the first `{`
+/// outside brackets on the same line as the end of its signature (Go puts the body's brace
+/// there; a line break first means a declaration without a body). Function literals at the top
+/// level count too: their bodies hold no definition either. The region is what is inside the
+/// braces.
+pub(crate) fn go_bodies(src: &[u8]) -> Vec<Region> {
+    let mut regions: Vec<Region> = Vec::new();
+    let mut braces: Vec<Option<usize>> = Vec::new();
+    // After a top-level `func`: the depth of (), [] since it.
+    let mut pending: Option<u32> = None;
+    let mut at = 0;
+    while at < src.len() {
+        let byte = src[at];
+        match byte {
+            b'/' if src.get(at + 1) == Some(&b'/') => at = line_end(src, at),
+            b'/' if src.get(at + 1) == Some(&b'*') => {
+                at = memchr::memmem::find(&src[at + 2..], b"*/").map_or(src.len(), |i| at + 2 + i + 2);
+            }
+            b'"' => at = single_line_quoted_end(src, at + 1, b'"'),
+            b'\'' => at = single_line_quoted_end(src, at + 1, b'\''),
+            b'`' => at = memchr::memchr(b'`', &src[at + 1..]).map_or(src.len(), |i| at + 1 + i + 1),
+            b'\n' => {
+                if pending == Some(0) {
+                    pending = None;
+                }
+                at += 1;
+            }
+            _ if is_word(byte) => {
+                let end = word_end(src, at);
+                if &src[at..end] == b"func" && braces.is_empty() && pending.is_none() {
+                    pending = Some(0);
+                }
+                at = end;
+            }
+            b'(' | b'[' => {
+                if let Some(depth) = pending.as_mut() {
+                    *depth += 1;
+                }
+                at += 1;
+            }
+            b')' | b']' => {
+                pending = match pending {
+                    Some(0) | None => None,
+                    Some(depth) => Some(depth - 1),
+                };
+                at += 1;
+            }
+            b'{' => {
+                if pending == Some(0) {
+                    pending = None;
+                    regions.push(Region { blank: at + 1..at + 1, scan: at + 1..at + 1 });
+                    braces.push(Some(regions.len() - 1));
+                } else {
+                    braces.push(None);
+                }
+                at += 1;
+            }
+            b'}' => {
+                if let Some(Some(index)) = braces.pop() {
+                    regions[index].blank.end = at;
+                    regions[index].scan.end = at;
+                }
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    for index in braces.into_iter().flatten() {
+        regions[index].blank.end = regions[index].blank.start;
+    }
+    regions
+}
+
+/// Past the closing `quote` of a literal that cannot span lines (Go's strings and runes),
+/// honouring backslash escapes; at an unterminated one, its line's end.
+fn single_line_quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
+    while at < src.len() {
+        match src[at] {
+            b'\\' => at += 2,
+            b'\n' => return at,
+            b if b == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    src.len()
 }
 
 /// One Python logical line: from its first non-blank byte to the line break that ends it.

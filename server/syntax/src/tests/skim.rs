@@ -5,13 +5,14 @@
 //! `cargo run --release -p bench --bin parse_profile -- DIR` compares the two on any tree.
 
 use super::incremental::corpus_files;
-use crate::skim::{parse_skimmed, python_bodies, rust_bodies, skim};
+use crate::skim::{go_bodies, parse_skimmed, python_bodies, rust_bodies, skim};
 use crate::{outline_bytes, parse_bytes, symbols_bytes, Lang};
 
 /// The text of each blankable region, as the lexer delimits it.
 fn bodies(lang: Lang, src: &str) -> Vec<String> {
     let regions = match lang {
         Lang::Rust => rust_bodies(src.as_bytes()),
+        Lang::Go => go_bodies(src.as_bytes()),
         _ => python_bodies(src.as_bytes()),
     };
     regions.into_iter().map(|r| src[r.blank].to_owned()).collect()
@@ -207,6 +208,74 @@ fn python_bodies_with_a_definition_stay() {
     // A keyword anywhere in a body, even in a string, keeps the body.
     let src = "def f():\n    s = 'a def'\n    return s\n";
     assert_eq!(skim(Lang::Python, src.as_bytes()), Vec::<std::ops::Range<usize>>::new());
+}
+
+const GO_TRAPS: &str = r#"package p
+
+import "fmt"
+
+// A function type is not a function: its line ends before any brace.
+type Handler func(string) error
+
+type Pair struct {
+	Left, Right int
+	OnDone      func() // a field of function type
+}
+
+var table = map[string]func(){
+	"a": func() { fmt.Println("}") },
+}
+
+func strings(s string) int {
+	r := '}'
+	raw := `}
+{ not code }`
+	/* } */ // }
+	return len(s) + int(r) + len(raw)
+}
+
+func (p *Pair) Sum() int {
+	return p.Left + p.Right
+}
+
+func local() {
+	type point struct {
+		x, y int
+	}
+	_ = point{}
+}
+
+func Generic[T interface{ ~int }](x T) T {
+	return x
+}
+
+func result() struct{ a int } {
+	return struct{ a int }{1}
+}
+
+func assembly(x int) int
+"#;
+
+#[test]
+fn go_bodies_are_found_past_the_lexical_traps() {
+    let found = bodies(Lang::Go, GO_TRAPS);
+    let firsts: Vec<String> = found.iter().map(|b| b.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(
+        firsts,
+        [
+            "\"a\": func() { fmt.Println(\"}\") },",
+            "r := '}' raw := `} { not code }` /* } */ // } return len(s) + int(r) + len(raw)",
+            "return p.Left + p.Right",
+            "type point struct { x, y int } _ = point{}",
+            "return x",
+            "a int",
+        ],
+        "{found:#?}"
+    );
+    // `local` declares a type: its body stays.
+    let skipped = skipped_texts(Lang::Go, GO_TRAPS).concat();
+    assert!(!skipped.contains("type point"), "{skipped}");
+    same_outline(Lang::Go, GO_TRAPS);
 }
 
 #[test]
