@@ -28,7 +28,7 @@ pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
     let skipped = skim(lang, src);
     if !skipped.is_empty() {
         if let Some(tree) = parse_bytes_in(lang, src, &included_ranges(src, &skipped)) {
-            if !tree.root_node().has_error() {
+            if !tree.root_node().has_error() && skipped.iter().all(|range| is_function_body(lang, &tree, range)) {
                 return Some(symbols_bytes(lang, &tree, src));
             }
         }
@@ -37,9 +37,33 @@ pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
     Some(symbols_bytes(lang, &tree, src))
 }
 
+/// Whether the skimmed tree agrees that `range` was inside a function body: the smallest node
+/// around it is a function or the function's body (or, in Rust, a macro's token tree, which
+/// holds no definitions). A lexer that misread the text (a string it took for code) would have
+/// cut somewhere else, and the file is then parsed whole.
+fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) -> bool {
+    let functions: &[&str] = match lang {
+        Lang::Rust => &["function_item"],
+        Lang::Python => &["function_definition"],
+        Lang::Go => &["function_declaration", "method_declaration", "func_literal"],
+        _ => return false,
+    };
+    let Some(node) = tree.root_node().descendant_for_byte_range(range.start, range.end) else { return false };
+    if functions.contains(&node.kind()) || (lang == Lang::Rust && node.kind() == "token_tree") {
+        return true;
+    }
+    node.parent().is_some_and(|parent| functions.contains(&parent.kind()) && parent.child_by_field_name("body") == Some(node))
+}
+
 /// The byte ranges of `src` to leave out: every function body that cannot hold a definition
 /// (empty when there is none, or no skimmer for `lang`). Sorted and disjoint.
 pub(crate) fn skim(lang: Lang, src: &[u8]) -> Vec<Range<usize>> {
+    // The lexers read bytes as UTF-8 and line breaks as tree-sitter does only in valid text;
+    // Python's scanner also takes a lone CR as a line break's whitespace, which they do not.
+    let lone_cr = || memchr::memchr_iter(b'\r', src).any(|at| src.get(at + 1) != Some(&b'\n'));
+    if std::str::from_utf8(src).is_err() || (lang == Lang::Python && lone_cr()) {
+        return Vec::new();
+    }
     let (regions, keywords): (Vec<Region>, &[&str]) = match lang {
         Lang::Rust => (rust_bodies(src), RUST_KEYWORDS),
         Lang::Python => (python_bodies(src), PYTHON_KEYWORDS),
@@ -173,7 +197,9 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
     // Whether the tokens since the last `}`, `;`, `{` or `]` could start an item.
     let mut item_start = true;
     let mut last_word_was_pub = false;
-    let mut at = 0;
+    // A shebang line (`#!` not followed by `[`, which would be an inner attribute) is not code.
+    let mut at =
+        if src.starts_with(b"#!") && src[2..].iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') { line_end(src, 0) } else { 0 };
     while at < src.len() {
         let byte = src[at];
         if byte.is_ascii_whitespace() {
@@ -329,6 +355,8 @@ fn quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
 fn rust_quote_end(src: &[u8], at: usize) -> usize {
     match src.get(at + 1) {
         Some(b'\\') => quoted_end(src, at + 1, b'\''),
+        // `''` is no char literal, but tree-sitter reads it as an empty one.
+        Some(b'\'') => at + 2,
         Some(&first) => {
             let width = utf8_width(first);
             if src.get(at + 1 + width) == Some(&b'\'') {
@@ -487,8 +515,11 @@ pub(crate) fn python_bodies(src: &[u8]) -> Vec<Region> {
         if !header.def_header {
             continue;
         }
-        let body: Vec<&Logical> = lines[i + 1..].iter().take_while(|line| line.indent > header.indent).collect();
-        let (Some(first), Some(last)) = (body.first(), body.last()) else { continue };
+        // The block ends at the first line indented less than its first line, even if that
+        // line is still deeper than the header (tree-sitter dedents to it without an error).
+        let Some(first) = lines.get(i + 1).filter(|line| line.indent > header.indent) else { continue };
+        let body: Vec<&Logical> = lines[i + 1..].iter().take_while(|line| line.indent >= first.indent).collect();
+        let Some(last) = body.last() else { continue };
         let clause = |line: &Logical| [&b"else"[..], b"elif", b"except", b"finally"].contains(&&src[line.start..word_end(src, line.start)]);
         let Some(tail) = body.iter().rev().find(|line| line.indent == first.indent && !clause(line)) else { continue };
         if tail.start > first.start {
@@ -507,8 +538,9 @@ fn python_logical_lines(src: &[u8]) -> Vec<Logical> {
         // Indentation of a physical line that starts a logical one.
         let mut indent = 0;
         while at < src.len() && matches!(src[at], b' ' | b'\t' | b'\x0c') {
+            // As tree-sitter-python's scanner counts (a tab is 8 more, not up to a multiple of 8).
             indent = match src[at] {
-                b'\t' => (indent / 8 + 1) * 8,
+                b'\t' => indent + 8,
                 b'\x0c' => 0,
                 _ => indent + 1,
             };
@@ -560,10 +592,11 @@ fn python_logical_end(src: &[u8], mut at: usize) -> (usize, Option<u8>) {
             b'\\' => {
                 // A continuation (or a stray backslash): the line break after it does not end
                 // the logical line.
-                at += if src.get(at + 1) == Some(&b'\r') && src.get(at + 2) == Some(&b'\n') { 3 } else { 2 };
+                at += escape_len(src, at);
                 continue;
             }
-            b'"' | b'\'' => {
+            // Backticks are Python 2's repr, which tree-sitter-python still reads.
+            b'"' | b'\'' | b'`' => {
                 at = python_string_end(src, at);
                 last = Some(byte);
                 continue;
@@ -580,6 +613,15 @@ fn python_logical_end(src: &[u8], mut at: usize) -> (usize, Option<u8>) {
     (src.len(), last)
 }
 
+/// The bytes a backslash at `at` takes with it: the next byte, or a whole CRLF.
+fn escape_len(src: &[u8], at: usize) -> usize {
+    if src.get(at + 1) == Some(&b'\r') && src.get(at + 2) == Some(&b'\n') {
+        3
+    } else {
+        2
+    }
+}
+
 /// At a quote: past the end of the string it opens (one or three quotes; a prefix such as
 /// `r`, `b` or `f` is an ordinary word before it). Raw strings still cannot end in an odd
 /// backslash, so escapes are honoured for all.
@@ -593,7 +635,7 @@ fn python_string_end(src: &[u8], at: usize) -> usize {
         let mut i = at + 1;
         while i < src.len() {
             match src[i] {
-                b'\\' => i += 2,
+                b'\\' => i += escape_len(src, i),
                 b'\n' => return i,
                 b if b == quote => return i + 1,
                 _ => i += 1,
@@ -604,7 +646,7 @@ fn python_string_end(src: &[u8], at: usize) -> usize {
     let mut i = at + 3;
     while i < src.len() {
         match src[i] {
-            b'\\' => i += 2,
+            b'\\' => i += escape_len(src, i),
             b if b == quote && src.get(i + 1) == Some(&quote) && src.get(i + 2) == Some(&quote) => return i + 3,
             _ => i += 1,
         }
