@@ -39,7 +39,7 @@ pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
 
 /// Whether the skimmed tree agrees that `range` was inside a function body: the smallest node
 /// around it is a function or the function's body (or, in Rust, a macro's token tree, which
-/// holds no definitions). A lexer that misread the text (a string it took for code) would have
+/// holds no definitions, or lies in the value of a `const` or `static` item). A lexer that misread the text (a string it took for code) would have
 /// cut somewhere else, and the file is then parsed whole.
 fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) -> bool {
     let functions: &[&str] = match lang {
@@ -52,7 +52,18 @@ fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) 
     if functions.contains(&node.kind()) || (lang == Lang::Rust && node.kind() == "token_tree") {
         return true;
     }
-    node.parent().is_some_and(|parent| functions.contains(&parent.kind()) && parent.child_by_field_name("body") == Some(node))
+    if node.parent().is_some_and(|parent| functions.contains(&parent.kind()) && parent.child_by_field_name("body") == Some(node)) {
+        return true;
+    }
+    // Rust: inside the value of a `const` or `static` item.
+    let mut ancestor = Some(node);
+    while let Some(item) = ancestor {
+        if lang == Lang::Rust && matches!(item.kind(), "const_item" | "static_item") {
+            return item.child_by_field_name("value").is_some_and(|v| v.start_byte() <= range.start && range.end <= v.end_byte());
+        }
+        ancestor = item.parent();
+    }
+    false
 }
 
 /// The byte ranges of `src` to leave out: every function body that cannot hold a definition
@@ -186,14 +197,22 @@ const RUST_FN_QUALIFIERS: &[&[u8]] = &[b"pub", b"const", b"async", b"unsafe", b"
 /// The bodies of Rust functions: for each `fn` that starts an item (after `}`, `;`, `{`, an
 /// attribute or the start of the file, with only qualifiers between), the first `{` at the
 /// same bracket depth before a `;`. The region is what is inside the braces. A `fn` anywhere
-/// else is a function pointer type (`F = fn() -> T`, `f: unsafe fn()`), not an item. Bodies
-/// come in order of their opening brace, outer before inner.
+/// else is a function pointer type (`F = fn() -> T`, `f: unsafe fn()`), not an item. Also the
+/// value of a `const` or `static` item when it is an array or a block (`= [...]`, `= &[...]`,
+/// `= {...}`): generated tables, which hold no definition either. Regions come in order of
+/// their opening bracket, outer before inner.
 pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
     let mut regions: Vec<Region> = Vec::new();
     // Open braces: where the body's region is in `regions`, if this brace opened a body.
     let mut braces: Vec<Option<usize>> = Vec::new();
     // After an item's `fn`: the depth of (), [] since it; `None` when not waiting for a body.
     let mut pending: Option<u32> = None;
+    // Open `[`: where the value's region is, if this bracket opened a `const` or `static` value.
+    let mut brackets: Vec<Option<usize>> = Vec::new();
+    // In a `const` or `static` item (the brace depth it is at), and whether its `=` was the
+    // last token: a value that is an array or a block (data tables) is skipped like a body.
+    let mut const_item: Option<usize> = None;
+    let mut value_next = false;
     // Whether the tokens since the last `}`, `;`, `{` or `]` could start an item.
     let mut item_start = true;
     let mut last_word_was_pub = false;
@@ -207,6 +226,7 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
             continue;
         }
         let word_before = std::mem::take(&mut last_word_was_pub);
+        let value_here = std::mem::take(&mut value_next);
         match byte {
             b'/' if src.get(at + 1) == Some(&b'/') => {
                 at = line_end(src, at);
@@ -235,6 +255,10 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
                 let word = &src[at..end];
                 if word == b"fn" && item_start && pending.is_none() {
                     pending = Some(0);
+                    const_item = None;
+                }
+                if (word == b"const" || word == b"static") && item_start {
+                    const_item = Some(braces.len());
                 }
                 item_start = item_start && RUST_FN_QUALIFIERS.contains(&word);
                 last_word_was_pub = word == b"pub";
@@ -244,14 +268,38 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
             b'(' if word_before && item_start => {
                 at = src[at..].iter().position(|&b| b == b')').map_or(src.len(), |i| at + i + 1);
             }
+            b'=' if const_item == Some(braces.len()) && brackets.is_empty() && src.get(at + 1) != Some(&b'=') => {
+                value_next = true;
+                item_start = false;
+                at += 1;
+            }
+            // `= &[...]`: still the value.
+            b'&' if value_here => {
+                value_next = true;
+                at += 1;
+            }
             b'(' | b'[' => {
                 if let Some(depth) = pending.as_mut() {
                     *depth += 1;
+                }
+                if byte == b'[' {
+                    if value_here {
+                        regions.push(Region { blank: at + 1..at + 1, scan: at + 1..at + 1 });
+                        brackets.push(Some(regions.len() - 1));
+                    } else {
+                        brackets.push(None);
+                    }
                 }
                 item_start = false;
                 at += 1;
             }
             b')' | b']' => {
+                if byte == b']' {
+                    if let Some(Some(index)) = brackets.pop() {
+                        regions[index].blank.end = at;
+                        regions[index].scan.end = at;
+                    }
+                }
                 pending = match pending {
                     Some(0) => None,
                     Some(depth) => Some(depth - 1),
@@ -265,11 +313,15 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
                 if pending == Some(0) {
                     pending = None;
                 }
+                // Not the `;` of an array type (`[u8; 4]`).
+                if const_item == Some(braces.len()) && brackets.is_empty() {
+                    const_item = None;
+                }
                 item_start = true;
                 at += 1;
             }
             b'{' => {
-                if pending == Some(0) {
+                if pending == Some(0) || value_here {
                     pending = None;
                     regions.push(Region { blank: at + 1..at + 1, scan: at + 1..at + 1 });
                     braces.push(Some(regions.len() - 1));
@@ -299,7 +351,7 @@ pub(crate) fn rust_bodies(src: &[u8]) -> Vec<Region> {
         }
     }
     // A body left open at the end of the file is not a body this lexer understood.
-    for index in braces.into_iter().flatten() {
+    for index in braces.into_iter().chain(brackets).flatten() {
         regions[index].blank.end = regions[index].blank.start;
     }
     regions

@@ -100,6 +100,17 @@ macro_rules! make {
         fn $name() {}
     };
 }
+
+pub static TABLE: &[(u32, &str)] = &[(1, "]"), (2, "b")];
+const GRID: [[u8; 2]; 2] = [[1, 2], [3, 4]];
+const fn twice(x: u8) -> u8 {
+    x * 2
+}
+const WITH_ITEM: u8 = {
+    const fn inner() -> u8 { 1 }
+    inner()
+};
+const COMPARED: bool = 1 == 2;
 "##;
 
 #[test]
@@ -117,6 +128,11 @@ fn rust_bodies_are_found_past_the_lexical_traps() {
             "String::from(\"shape\")",
             "move || 1",
             "",
+            "(1, \"]\"), (2, \"b\")",
+            "[1, 2], [3, 4]",
+            "x * 2",
+            "const fn inner() -> u8 {",
+            "1",
         ],
         "{found:#?}"
     );
@@ -133,6 +149,9 @@ fn rust_bodies_with_a_definition_stay() {
     // `lifetimes` mentions lifetimes, `.union` and `*const`, and holds a local const and static,
     // which the outline drops: nothing it shows.
     assert!(skipped.iter().any(|t| t.contains("HashSet")), "{skipped:#?}");
+    // Data in a static or const is skipped; a const block holding a function is not.
+    assert!(skipped.iter().any(|t| t.contains("(2, \"b\")")), "{skipped:#?}");
+    assert!(!skipped.iter().any(|t| t.contains("inner()")), "{skipped:#?}");
     skims_cleanly(Lang::Rust, RUST_TRAPS);
 }
 
