@@ -75,6 +75,7 @@ fn main() {
     let mut by_lang: BTreeMap<&'static str, Totals> = BTreeMap::new();
     let mut slowest: Vec<(Duration, usize, PathBuf)> = Vec::new();
     let mut differ: Vec<PathBuf> = Vec::new();
+    let mut slowest_outline: Vec<(Duration, usize, PathBuf)> = Vec::new();
     for path in files {
         let Some(lang) = Lang::from_path(&path) else { continue };
         let Ok(src) = std::fs::read(&path) else { continue };
@@ -117,7 +118,8 @@ fn main() {
         totals.drop += t4 - t3;
         totals.outline += outline_time;
         totals.differ += usize::from(outline.as_ref() != Some(&symbols));
-        slowest.push((t1 - t0, src.len(), path));
+        slowest.push((t1 - t0, src.len(), path.clone()));
+        slowest_outline.push((outline_time, src.len(), path));
     }
     println!("| language | files | MB | nodes (M) | parse s | MB/s | ns/node | symbols s | drop s | outline s | outline / (parse+symbols+drop) | symbols differ |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -145,6 +147,11 @@ fn main() {
         println!("slowest {pct}% of files ({n}): {:.0}% of parse time", 100.0 * part.as_secs_f64() / total.as_secs_f64());
     }
     for (d, len, path) in slowest.iter().take(15) {
+        println!("{:8.1} ms {:8} B  {}", ms(*d), len, path.display());
+    }
+    slowest_outline.sort_by_key(|s| std::cmp::Reverse(s.0));
+    println!("slowest outlines (what the index runs):");
+    for (d, len, path) in slowest_outline.iter().take(15) {
         println!("{:8.1} ms {:8} B  {}", ms(*d), len, path.display());
     }
     for path in differ.iter().take(40) {

@@ -172,8 +172,9 @@ fn is_word(byte: u8) -> bool {
 
 /// Start offsets of every whole-word occurrence of one of `keywords`, in order. Bytes outside
 /// ASCII count as word boundaries, so a keyword next to one is counted (the safe direction).
-/// A word right after `'`, `.` or `*` is a lifetime (`'static`), a field or method
-/// (`.union()`) or a raw pointer type (`*const T`), never the keyword that starts a definition.
+/// A word right after `'`, `.`, `*` or `#` is a lifetime (`'static`), a field or method
+/// (`.union()`), a raw pointer type (`*const T`), a raw identifier (`r#type`) or a comment's
+/// first word (`#def`), never the keyword that starts a definition.
 fn keyword_positions(src: &[u8], keywords: &[&str]) -> Vec<usize> {
     let mut hits = Vec::new();
     for keyword in keywords {
@@ -181,7 +182,7 @@ fn keyword_positions(src: &[u8], keywords: &[&str]) -> Vec<usize> {
             let end = start + keyword.len();
             let before = start.checked_sub(1).map(|i| src[i]);
             let whole = !before.is_some_and(is_word) && !src.get(end).copied().is_some_and(is_word);
-            if whole && !matches!(before, Some(b'\'' | b'.' | b'*')) {
+            if whole && !matches!(before, Some(b'\'' | b'.' | b'*' | b'#')) {
                 hits.push(start);
             }
         }
