@@ -45,7 +45,7 @@ fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) 
     let functions: &[&str] = match lang {
         Lang::Rust => &["function_item"],
         Lang::Python => &["function_definition"],
-        Lang::Go => &["function_declaration", "method_declaration", "func_literal"],
+        Lang::Go => &["function_declaration", "method_declaration"],
         _ => return false,
     };
     let Some(node) = tree.root_node().descendant_for_byte_range(range.start, range.end) else { return false };
@@ -407,7 +407,7 @@ fn quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
 /// At a `'`: a char literal (`'x'`, `'\n'`, `'{'`, `'é'`) or a lifetime or label (`'a`).
 fn rust_quote_end(src: &[u8], at: usize) -> usize {
     match src.get(at + 1) {
-        Some(b'\\') => quoted_end(src, at + 1, b'\''),
+        Some(b'\\') => escaped_char_end(src, at + 1).unwrap_or(at + 1),
         // `''` is no char literal, but tree-sitter reads it as an empty one.
         Some(b'\'') => at + 2,
         Some(&first) => {
@@ -440,7 +440,12 @@ fn rust_prefixed_literal_end(src: &[u8], at: usize) -> Option<usize> {
         i += 1;
         match src.get(i) {
             Some(b'"') => return Some(quoted_end(src, i + 1, b'"')),
-            Some(b'\'') if src[at] == b'b' => return Some(quoted_end(src, i + 1, b'\'')),
+            // A byte literal only if it is one: `b'` then an escape or one character then `'`
+            // (else tree-sitter reads the word `b` and a lifetime).
+            Some(b'\'') if src[at] == b'b' => {
+                let end = rust_quote_end(src, i);
+                return (end > i + 1).then_some(end);
+            }
             _ => {}
         }
     }
@@ -459,36 +464,48 @@ fn rust_prefixed_literal_end(src: &[u8], at: usize) -> Option<usize> {
     Some(src[body..].windows(closing.len()).position(|w| w == closing.as_slice()).map_or(src.len(), |p| body + p + closing.len()))
 }
 
-/// The bodies of Go functions: for each `func` at the top level (outside braces), the first `{`
-/// outside brackets on the same line as the end of its signature (Go puts the body's brace
-/// there; a line break first means a declaration without a body). Function literals at the top
-/// level count too: their bodies hold no definition either. The region is what is inside the
-/// braces.
+/// The bodies of Go functions: for each `func` that starts a top-level declaration (outside
+/// braces, first on its line or after `;`), the first `{` outside brackets on the same line as
+/// the end of its signature (Go puts the body's brace there; a line break first means a
+/// declaration without a body). The region is what is inside the braces. Function literals
+/// are left alone: in one assigned to a top-level variable, an interface's methods are kept by
+/// the outline (their parent is the variable, not a function).
 pub(crate) fn go_bodies(src: &[u8]) -> Vec<Region> {
     let mut regions: Vec<Region> = Vec::new();
     let mut braces: Vec<Option<usize>> = Vec::new();
     // After a top-level `func`: the depth of (), [] since it.
     let mut pending: Option<u32> = None;
+    // Whether no token came yet on this line, or since a `;`.
+    let mut declaration_start = true;
     let mut at = 0;
     while at < src.len() {
         let byte = src[at];
+        if matches!(byte, b' ' | b'\t' | b'\r') {
+            at += 1;
+            continue;
+        }
+        let at_start = std::mem::replace(&mut declaration_start, false);
         match byte {
-            b'/' if src.get(at + 1) == Some(&b'/') => at = line_end(src, at),
+            b'/' if src.get(at + 1) == Some(&b'/') => {
+                at = line_end(src, at);
+                declaration_start = at_start;
+            }
             b'/' if src.get(at + 1) == Some(&b'*') => {
                 at = memchr::memmem::find(&src[at + 2..], b"*/").map_or(src.len(), |i| at + 2 + i + 2);
             }
             b'"' => at = single_line_quoted_end(src, at + 1, b'"'),
-            b'\'' => at = single_line_quoted_end(src, at + 1, b'\''),
+            b'\'' => at = go_rune_end(src, at),
             b'`' => at = memchr::memchr(b'`', &src[at + 1..]).map_or(src.len(), |i| at + 1 + i + 1),
-            b'\n' => {
+            b'\n' | b';' => {
                 if pending == Some(0) {
                     pending = None;
                 }
+                declaration_start = true;
                 at += 1;
             }
             _ if is_word(byte) => {
                 let end = word_end(src, at);
-                if &src[at..end] == b"func" && braces.is_empty() && pending.is_none() {
+                if &src[at..end] == b"func" && braces.is_empty() && pending.is_none() && at_start {
                     pending = Some(0);
                 }
                 at = end;
@@ -532,8 +549,25 @@ pub(crate) fn go_bodies(src: &[u8]) -> Vec<Region> {
     regions
 }
 
-/// Past the closing `quote` of a literal that cannot span lines (Go's strings and runes),
-/// honouring backslash escapes; at an unterminated one, its line's end.
+/// At a `'` in Go: past the rune as tree-sitter-go reads one, `'` then an escape or any one
+/// character (a line break too) then `'`; a `'` that opens no rune is passed alone.
+fn go_rune_end(src: &[u8], at: usize) -> usize {
+    match src.get(at + 1) {
+        Some(b'\\') => escaped_char_end(src, at + 1).unwrap_or(at + 1),
+        Some(&first) if src.get(at + 1 + utf8_width(first)) == Some(&b'\'') => at + 2 + utf8_width(first),
+        _ => at + 1,
+    }
+}
+
+/// From a backslash that starts an escape in a char or rune literal: past the literal's closing
+/// `'`, if it comes within the longest escape (`\u{10FFFF}`, `\U0010FFFF`); `None` otherwise.
+fn escaped_char_end(src: &[u8], backslash: usize) -> Option<usize> {
+    let window = src.get(backslash + 2..).map_or(&[][..], |rest| &rest[..rest.len().min(10)]);
+    window.iter().position(|&b| b == b'\'').map(|i| backslash + 2 + i + 1)
+}
+
+/// Past the closing `quote` of a literal that cannot span lines (Go's strings), honouring
+/// backslash escapes; at an unterminated one, its line's end.
 fn single_line_quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
     while at < src.len() {
         match src[at] {
