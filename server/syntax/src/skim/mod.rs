@@ -1,7 +1,8 @@
 //! Function bodies the index does not need to parse. Most of a source file is function bodies,
 //! and a body holds a definition only if it contains the keyword that starts one (`fn`,
-//! `struct`, ... in Rust; `def`, `class` in Python; `type` in Go). [`skim`] finds, with a small lexer that
-//! knows the language's strings and comments, the bodies with no such keyword anywhere in them
+//! `struct`, ... in Rust; `def`, `class` in Python; `type` in Go). [`skim`] finds, with a small
+//! lexer that knows the language's strings and comments, the bodies (and Rust's `const` and
+//! `static` data tables) with no such keyword anywhere in them
 //! (strings and comments included, which only makes it more careful), and [`outline_bytes`]
 //! parses the file without them: tree-sitter's included ranges leave them out unread, and every
 //! node keeps its offsets in the file. The definitions found are the same ones, with the same
@@ -47,8 +48,9 @@ pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
 
 /// Whether the skimmed tree agrees that `range` was inside a function body: the smallest node
 /// around it is a function or the function's body (or, in Rust, a macro's token tree, which
-/// holds no definitions, or lies in the value of a `const` or `static` item). A lexer that misread the text (a string it took for code) would have
-/// cut somewhere else, and the file is then parsed whole.
+/// holds no definitions, or lies in the value of a `const` or `static` item). A lexer that
+/// misread the text (a string it took for code) would have cut somewhere else, and the file is
+/// then parsed whole.
 fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) -> bool {
     let functions: &[&str] = match lang {
         Lang::Rust => &["function_item"],
@@ -64,9 +66,9 @@ fn is_function_body(lang: Lang, tree: &tree_sitter::Tree, range: &Range<usize>) 
         return true;
     }
     // Rust: inside the value of a `const` or `static` item.
-    let mut ancestor = Some(node);
+    let mut ancestor = Some(node).filter(|_| lang == Lang::Rust);
     while let Some(item) = ancestor {
-        if lang == Lang::Rust && matches!(item.kind(), "const_item" | "static_item") {
+        if matches!(item.kind(), "const_item" | "static_item") {
             return item.child_by_field_name("value").is_some_and(|v| v.start_byte() <= range.start && range.end <= v.end_byte());
         }
         ancestor = item.parent();
