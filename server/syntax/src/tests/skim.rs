@@ -1,4 +1,4 @@
-//! The skimmer (`skim.rs`): which function bodies it leaves out of the parse, on the lexical traps of each
+//! The skimmer (`skim/`): which function bodies it leaves out of the parse, on the lexical traps of each
 //! language (strings and comments holding braces or keywords, raw strings, char literals and
 //! lifetimes, function pointer types, multi-line strings that dedent, clauses), and that the
 //! index's outline of every corpus file, and of the traps, is the full parse's outline.
