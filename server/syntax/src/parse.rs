@@ -70,8 +70,9 @@ pub fn parse_bytes(lang: Lang, src: &[u8]) -> Option<Tree> {
 }
 
 /// Parses `src` from scratch as if only `ranges` of it existed (sorted, disjoint): the rest is
-/// skipped unread, and nodes keep their offsets in `src`. `None` also when tree-sitter refuses
-/// the ranges.
+/// skipped unread, and nodes keep their offsets in `src`. Ranges tree-sitter refuses (never
+/// sorted and disjoint ones) give a parse of the whole text. `None` only when the parse ran out
+/// of time.
 pub(crate) fn parse_bytes_in(lang: Lang, src: &[u8], ranges: &[tree_sitter::Range]) -> Option<Tree> {
     let len = src.len();
     let mut read = |byte: usize, _: Point| -> &[u8] {
@@ -81,7 +82,8 @@ pub(crate) fn parse_bytes_in(lang: Lang, src: &[u8], ranges: &[tree_sitter::Rang
         &src[byte..]
     };
     with_parser(lang, BYTES_DEADLINE, |parser, options| {
-        parser.set_included_ranges(ranges).ok()?;
+        let refused = parser.set_included_ranges(ranges).is_err();
+        stdx::never!(refused, "tree-sitter refused the included ranges");
         let tree = parser.parse_with_options(&mut read, None, Some(options));
         // The parser is reused for whole texts: give it back its default, the whole text.
         let whole = parser.set_included_ranges(&[]);

@@ -36,10 +36,10 @@ use crate::{parse_bytes, symbols_bytes, Lang, Symbol};
 pub fn outline_bytes(lang: Lang, src: &[u8]) -> Option<Vec<Symbol>> {
     let skipped = skim(lang, src);
     if !skipped.is_empty() {
-        if let Some(tree) = parse_bytes_in(lang, src, &included_ranges(src, &skipped)) {
-            if !tree.root_node().has_error() && skipped.iter().all(|range| is_function_body(lang, &tree, range)) {
-                return Some(symbols_bytes(lang, &tree, src));
-            }
+        // Out of time on the skimmed text: the whole text would be too.
+        let tree = parse_bytes_in(lang, src, &included_ranges(src, &skipped))?;
+        if !tree.root_node().has_error() && skipped.iter().all(|range| is_function_body(lang, &tree, range)) {
+            return Some(symbols_bytes(lang, &tree, src));
         }
     }
     let tree = parse_bytes(lang, src)?;
