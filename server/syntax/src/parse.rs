@@ -59,14 +59,8 @@ fn same_grammar(a: &tree_sitter::Language, b: &tree_sitter::Language) -> bool {
 
 /// Parses a contiguous buffer from scratch (files read from disk for the index).
 pub fn parse_bytes(lang: Lang, src: &[u8]) -> Option<Tree> {
-    let len = src.len();
-    let mut read = |byte: usize, _: Point| -> &[u8] {
-        if byte >= len {
-            return &[];
-        }
-        &src[byte..]
-    };
-    with_parser(lang, BYTES_DEADLINE, |parser, options| parser.parse_with_options(&mut read, None, Some(options)))
+    // No ranges: tree-sitter's default, the whole text.
+    parse_bytes_in(lang, src, &[])
 }
 
 /// Parses `src` from scratch as if only `ranges` of it existed (sorted, disjoint): the rest is

@@ -1,7 +1,7 @@
 //! The Go skimmer: bodies of top-level function declarations, found past strings, raw strings,
 //! runes and comments.
 
-use super::{close_bracket, drop_unclosed, escaped_char_end, is_word, line_end, open_bracket, utf8_width, word_end, Region};
+use super::{char_literal_end, close_bracket, drop_unclosed, is_word, line_end, open_bracket, word_end, Region};
 
 /// The bodies of Go functions: for each `func` that starts a top-level declaration (outside
 /// braces, first on its line or after `;`), the first `{` outside brackets on the same line as
@@ -84,11 +84,7 @@ pub(crate) fn go_bodies(src: &[u8]) -> Vec<Region> {
 /// At a `'` in Go: past the rune as tree-sitter-go reads one, `'` then an escape or any one
 /// character (a line break too) then `'`; a `'` that opens no rune is passed alone.
 fn go_rune_end(src: &[u8], at: usize) -> usize {
-    match src.get(at + 1) {
-        Some(b'\\') => escaped_char_end(src, at + 1).unwrap_or(at + 1),
-        Some(&first) if src.get(at + 1 + utf8_width(first)) == Some(&b'\'') => at + 2 + utf8_width(first),
-        _ => at + 1,
-    }
+    char_literal_end(src, at).unwrap_or(at + 1)
 }
 
 /// Past the closing `quote` of a literal that cannot span lines (Go's strings), honouring

@@ -238,20 +238,7 @@ pub(super) fn line_end(src: &[u8], at: usize) -> usize {
     src[at..].iter().position(|&b| b == b'\n').map_or(src.len(), |i| at + i)
 }
 
-/// Past the closing `quote` of a literal whose contents start at `at`, honouring backslash
-/// escapes.
-pub(super) fn quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
-    while at < src.len() {
-        match src[at] {
-            b'\\' => at += 2,
-            b if b == quote => return at + 1,
-            _ => at += 1,
-        }
-    }
-    src.len()
-}
-
-pub(super) fn utf8_width(first: u8) -> usize {
+fn utf8_width(first: u8) -> usize {
     match first {
         0xF0..=0xFF => 4,
         0xE0..=0xEF => 3,
@@ -260,9 +247,15 @@ pub(super) fn utf8_width(first: u8) -> usize {
     }
 }
 
-/// From a backslash that starts an escape in a char or rune literal: past the literal's closing
-/// `'`, if it comes within the longest escape (`\u{10FFFF}`, `\U0010FFFF`); `None` otherwise.
-pub(super) fn escaped_char_end(src: &[u8], backslash: usize) -> Option<usize> {
-    let window = src.get(backslash + 2..).map_or(&[][..], |rest| &rest[..rest.len().min(10)]);
-    window.iter().position(|&b| b == b'\'').map(|i| backslash + 2 + i + 1)
+/// At a `'`: past the char or rune literal it opens, as tree-sitter reads one: `'`, then an
+/// escape (closed within the longest, `\u{10FFFF}`) or any one character (a line break too),
+/// then `'`. `None` when it opens none (a Rust lifetime, a stray quote).
+pub(super) fn char_literal_end(src: &[u8], at: usize) -> Option<usize> {
+    match *src.get(at + 1)? {
+        b'\\' => {
+            let window = src.get(at + 3..).map_or(&[][..], |rest| &rest[..rest.len().min(10)]);
+            window.iter().position(|&b| b == b'\'').map(|i| at + 3 + i + 1)
+        }
+        first => (src.get(at + 1 + utf8_width(first)) == Some(&b'\'')).then_some(at + 2 + utf8_width(first)),
+    }
 }

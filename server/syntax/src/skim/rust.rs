@@ -1,7 +1,7 @@
 //! The Rust skimmer: function bodies, and `const`/`static` values that are arrays or blocks,
 //! found past strings, raw strings, char literals, lifetimes and nested comments.
 
-use super::{close_bracket, drop_unclosed, escaped_char_end, is_word, line_end, open_bracket, quoted_end, utf8_width, word_end, Region};
+use super::{char_literal_end, close_bracket, drop_unclosed, is_word, line_end, open_bracket, word_end, Region};
 
 /// Words that may come between the start of an item and its `fn` (`pub(crate) const unsafe
 /// extern "C" fn`).
@@ -178,20 +178,24 @@ fn rust_block_comment_end(src: &[u8], mut at: usize) -> usize {
 
 /// At a `'`: a char literal (`'x'`, `'\n'`, `'{'`, `'é'`) or a lifetime or label (`'a`).
 fn rust_quote_end(src: &[u8], at: usize) -> usize {
-    match src.get(at + 1) {
-        Some(b'\\') => escaped_char_end(src, at + 1).unwrap_or(at + 1),
-        // `''` is no char literal, but tree-sitter reads it as an empty one.
-        Some(b'\'') => at + 2,
-        Some(&first) => {
-            let width = utf8_width(first);
-            if src.get(at + 1 + width) == Some(&b'\'') {
-                at + 2 + width
-            } else {
-                at + 1
-            }
-        }
-        None => src.len(),
+    // `''` is no char literal, but tree-sitter reads it as an empty one.
+    if src.get(at + 1) == Some(&b'\'') {
+        return at + 2;
     }
+    char_literal_end(src, at).unwrap_or(at + 1)
+}
+
+/// Past the closing `quote` of a literal whose contents start at `at`, honouring backslash
+/// escapes.
+fn quoted_end(src: &[u8], mut at: usize, quote: u8) -> usize {
+    while at < src.len() {
+        match src[at] {
+            b'\\' => at += 2,
+            b if b == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    src.len()
 }
 
 /// At the start of a word: the end of the literal it prefixes, a raw string (`r"..."`,
